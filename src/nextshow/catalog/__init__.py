@@ -1,0 +1,1 @@
+"""The show catalogue: IMDb ingestion, title normalisation, matching and search."""

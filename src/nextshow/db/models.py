@@ -1,0 +1,108 @@
+"""SQLAlchemy tables. Schema changes go through Alembic migrations, never create_all."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Named constraints keep migrations identical on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Show(Base):
+    """A title in the catalogue (mostly TV series; films from the demo data)."""
+
+    __tablename__ = "shows"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_shows_source_external_id"),
+        Index("ix_shows_normalized_title", "normalized_title"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    imdb_id: Mapped[str | None] = mapped_column(String(16), unique=True)
+    title: Mapped[str] = mapped_column(String(512))
+    original_title: Mapped[str | None] = mapped_column(String(512))
+    normalized_title: Mapped[str] = mapped_column(String(512))
+    title_type: Mapped[str | None] = mapped_column(String(32))
+    start_year: Mapped[int | None] = mapped_column(Integer)
+    end_year: Mapped[int | None] = mapped_column(Integer)
+    genres: Mapped[str | None] = mapped_column(String(256))  # comma-separated, IMDb style
+    imdb_rating: Mapped[float | None] = mapped_column(Float)
+    imdb_votes: Mapped[int | None] = mapped_column(Integer)
+    # Where the row came from ("imdb", "movietweetings", "movielens", "csv", "user") and that
+    # source's own id, so re-importing a file without IMDb ids still finds its shows.
+    source: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    user_submitted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class User(Base):
+    """Someone who rated or liked shows: an imported reviewer or an anonymous web visitor."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_users_source_external_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    external_id: Mapped[str] = mapped_column(String(128))
+    source: Mapped[str] = mapped_column(String(32))
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Rating(Base):
+    """One row per user and show; a later rating replaces an earlier one."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (
+        CheckConstraint("rating IS NULL OR (rating >= 0 AND rating <= 10)", name="rating_range"),
+        Index("ix_ratings_show_id", "show_id"),
+        Index("ix_ratings_updated_at", "updated_at"),
+    )
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    show_id: Mapped[int] = mapped_column(
+        ForeignKey("shows.id", ondelete="CASCADE"), primary_key=True
+    )
+    rating: Mapped[float | None] = mapped_column(Float)  # 0–10, NULL when only a like is known
+    liked: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(32))
+    rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When this row was last written: lets the pipeline count likes that arrived since a snapshot.
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

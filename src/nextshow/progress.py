@@ -1,0 +1,18 @@
+"""Progress bars for long work (imports, downloads, training), off when not wanted."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from tqdm import tqdm
+
+
+def progress_enabled(setting: bool | None) -> bool:
+    """The setting when given, else on only for an interactive terminal."""
+    return sys.stderr.isatty() if setting is None else setting
+
+
+def progress_bar(*, enabled: bool, **kwargs: Any) -> tqdm:
+    """A tqdm bar on stderr; ``enabled=False`` gives a silent one with the same interface."""
+    return tqdm(disable=not enabled, file=sys.stderr, dynamic_ncols=True, **kwargs)
