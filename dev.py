@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Two entry points for a fresh machine with only Python >= 3.11 and pip.
+
+    python3 dev.py run    install into ./.venv and run nextshow on its embedded default
+    python3 dev.py test   install into ./.venv (with test tools) and run the whole test suite
+
+Everything the project needs is installed from here; nothing outside ./.venv is touched except
+Debian's chromium for the browser tests (installed with apt-get when missing and running as root).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+
+
+def _run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, env=env)
+
+
+def ensure_venv(extras: str) -> None:
+    """Create ./.venv and install the project (editable) unless it is already up to date."""
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs before anything checks it
+        sys.exit(f"nextshow needs Python >= 3.11, this is {sys.version.split()[0]}")
+    if not PYTHON.exists():
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    # Reinstall only when the dependency list or the requested extras changed.
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    stamp = VENV / f".installed-{extras or 'base'}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    _run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    target = f".[{extras}]" if extras else "."
+    _run(PYTHON, "-m", "pip", "install", "--quiet", "-e", target)
+    stamp.write_text(digest)
+
+
+def ensure_chromium() -> None:
+    """Debian's chromium for the browser tests; never a browser download by a test tool."""
+    if shutil.which("chromium") or Path("/usr/bin/chromium").exists():
+        return
+    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
+        print("chromium not found: browser tests will fail (install Debian's 'chromium')")
+        return
+    _run("apt-get", "update", "-qq")
+    _run("apt-get", "install", "-y", "-qq", "chromium")
+
+
+def cmd_run(args: list[str]) -> None:
+    ensure_venv("")
+    nextshow = str(BIN / "nextshow")
+    _run(nextshow, "demo")
+    _run(nextshow, "status", *args)
+
+
+def cmd_test(args: list[str]) -> None:
+    ensure_venv("test")
+    if (ROOT / "tests" / "browser").exists():
+        ensure_chromium()
+    os.execv(str(PYTHON), [str(PYTHON), "-m", "pytest", *args])
+
+
+def main() -> None:
+    commands = {"run": cmd_run, "test": cmd_test}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        sys.exit(__doc__)
+    commands[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()
