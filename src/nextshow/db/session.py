@@ -18,6 +18,10 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # pysqlite's own transaction handling is kept on purpose: it begins a transaction only at the
+    # first write, so read-then-write sessions take the write lock when they write and wait for it
+    # (busy_timeout) instead of failing. The price: SAVEPOINTs (session.begin_nested) are not
+    # reliable on SQLite; use INSERT ... ON CONFLICT instead of catching IntegrityError in one.
     cursor = dbapi_connection.cursor()
     # WAL lets the API read while an import or the worker writes; busy_timeout makes writers wait
     # for each other instead of failing at once.
