@@ -4,17 +4,50 @@ Orientation everywhere: ``likes`` is a ``scipy.sparse.csr_matrix`` of shape (n_u
 1.0 where a user liked a show; ``timestamps`` (optional) is a CSR matrix of the same shape and
 sparsity holding each like's unix time in seconds. Show indices are column indices of ``likes``;
 mapping them to database ids or IMDb ids is the caller's job (see ``ShowMetadata.show_ids``).
+
+The public methods (``fit``, ``recommend``, ``recommend_batch``, ``save``, ``load``) do the shared
+work once: check the input, refuse use before ``fit``, mask liked and excluded shows, pick the top
+``n`` deterministically (ties by the lower show index). Subclasses write only the private part:
+``_fit``, ``_scores`` (one anonymous user; fold-in, no user row needed), optionally a vectorised
+``_scores_batch``, ``_because`` and ``_state``/``_set_state`` for the artifact.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+import warnings
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
+
+from nextshow.recommenders.params import Param, check_params
+
+log = logging.getLogger(__name__)
+
+SEED = 42
+MAX_BECAUSE = 3
+
+# What a subclass puts in an artifact: named dense arrays or CSR matrices.
+State = dict[str, "np.ndarray | sp.csr_matrix"]
+
+
+def make_rng(seed: int = SEED) -> np.random.Generator:
+    """The project's one source of randomness: every seeded step asks here (default seed 42)."""
+    return np.random.default_rng(seed)
+
+
+class SparseFormatWarning(UserWarning):
+    """A likes/timestamps matrix was not CSR and was converted (a copy was made)."""
+
+
+class NotFittedError(RuntimeError):
+    """A recommender was used before ``fit`` (or ``load``)."""
 
 
 @dataclass(frozen=True)
@@ -45,15 +78,95 @@ class Recommendation:
     because: tuple[int, ...] = ()
 
 
+def as_csr(matrix: Any, what: str) -> sp.csr_matrix:
+    """A canonical float64 CSR copy (sorted indices, duplicates summed) of a sparse matrix.
+
+    Other sparse formats are converted with a :class:`SparseFormatWarning`; dense input is refused,
+    because a dense users x shows matrix is exactly what this code never wants to hold.
+    """
+    if not sp.issparse(matrix):
+        raise ValueError(f"{what} must be a scipy.sparse CSR matrix, got {type(matrix).__name__}")
+    if matrix.format != "csr":
+        warnings.warn(
+            f"{what} is {matrix.format.upper()}, converted to CSR (pass CSR to avoid the copy)",
+            SparseFormatWarning,
+            stacklevel=3,
+        )
+    out = sp.csr_matrix(matrix, dtype=np.float64, copy=True)
+    out.sum_duplicates()  # also sorts indices: timestamps line up with likes entry by entry
+    if out.ndim != 2:
+        raise ValueError(f"{what} must be 2-D, got shape {out.shape}")
+    return out
+
+
+def liked_rows(liked_lists: Sequence[Sequence[int] | np.ndarray], n_shows: int) -> sp.csr_matrix:
+    """Indicator matrix (len(liked_lists) x n_shows) of anonymous users' liked shows."""
+    indptr = np.zeros(len(liked_lists) + 1, dtype=np.int64)
+    cols = [np.unique(np.asarray(row, dtype=np.int64)) for row in liked_lists]
+    indptr[1:] = np.cumsum([len(c) for c in cols])
+    indices = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    data = np.ones(len(indices), dtype=np.float64)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(liked_lists), n_shows))
+
+
+def top_n(scores: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the ``n`` highest finite scores, highest first, ties by the lower index.
+
+    argpartition finds the n-th best value in O(n_shows); only entries at least that good are
+    sorted, so a long run of tied scores (all zeros, say) still resolves by index.
+    """
+    allowed = np.flatnonzero(np.isfinite(scores))
+    if len(allowed) == 0:
+        return allowed
+    vals = scores[allowed]
+    if len(allowed) > n:
+        kth = -np.partition(-vals, n - 1)[n - 1]
+        keep = vals >= kth
+        allowed, vals = allowed[keep], vals[keep]
+    order = np.lexsort((allowed, -vals))[:n]
+    return allowed[order]
+
+
+def top_contributors(
+    contrib: np.ndarray, liked: np.ndarray, k: int = MAX_BECAUSE
+) -> list[tuple[int, ...]]:
+    """For each column of ``contrib`` (len(liked) x n_candidates), the liked shows with the largest
+    positive contribution, at most ``k``, largest first, ties by the lower show index."""
+    out: list[tuple[int, ...]] = []
+    for col in contrib.T:
+        pos = np.flatnonzero(col > 0)
+        order = pos[np.lexsort((liked[pos], -col[pos]))][:k]
+        out.append(tuple(int(liked[i]) for i in order))
+    return out
+
+
 class Recommender(ABC):
     """fit on a users x shows CSR matrix of likes; recommend for an anonymous list of liked shows.
 
-    ``__init__`` stores hyperparameters only; learned state ends in ``_`` and is set by ``fit``.
+    ``__init__`` stores hyperparameters only (checked against ``PARAMS``); learned state ends in
+    ``_`` and is set by ``fit`` or ``load``.
     """
 
     name: ClassVar[str]  # registry key, e.g. "itemknn"
+    PARAMS: ClassVar[tuple[Param, ...]] = ()
+    needs_timestamps: ClassVar[bool] = False
 
-    @abstractmethod
+    n_shows_: int
+
+    def __init__(self, **params: Any) -> None:
+        self._params = check_params(type(self).__name__, self.PARAMS, params)
+        for key, value in self._params.items():
+            setattr(self, key, value)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self._params.items())
+        return f"{type(self).__name__}({args})"
+
+    def get_params(self) -> dict[str, Any]:
+        """Hyperparameters as plain JSON values."""
+        return dict(self._params)
+
+    # ---------------------------------------------------------------- fit
     def fit(
         self,
         likes: sp.csr_matrix,
@@ -61,26 +174,191 @@ class Recommender(ABC):
         timestamps: sp.csr_matrix | None = None,
     ) -> Self:
         """Learn from likes (n_users x n_shows); returns self."""
+        likes = as_csr(likes, "likes")
+        if likes.nnz and (not np.all(np.isfinite(likes.data)) or likes.data.min() < 0):
+            raise ValueError("likes must hold finite non-negative values")
+        if timestamps is not None:
+            timestamps = as_csr(timestamps, "timestamps")
+            if timestamps.shape != likes.shape:
+                raise ValueError(
+                    f"timestamps shape {timestamps.shape} differs from likes shape {likes.shape}"
+                )
+            if not (
+                np.array_equal(timestamps.indptr, likes.indptr)
+                and np.array_equal(timestamps.indices, likes.indices)
+            ):
+                raise ValueError("timestamps must have the same sparsity pattern as likes")
+        elif self.needs_timestamps:
+            raise ValueError(f"{self!r} needs timestamps (a CSR like likes with unix times)")
+        if metadata is not None and metadata.n_shows != likes.shape[1]:
+            raise ValueError(
+                f"metadata has {metadata.n_shows} shows, likes has {likes.shape[1]} columns"
+            )
+        start = time.perf_counter()
+        self._fit(likes, metadata, timestamps)
+        self.n_shows_ = int(likes.shape[1])
+        log.info(
+            "fitted %r on %d users x %d shows (%d likes) in %.2fs",
+            self,
+            likes.shape[0],
+            likes.shape[1],
+            likes.nnz,
+            time.perf_counter() - start,
+        )
+        return self
 
     @abstractmethod
+    def _fit(
+        self, likes: sp.csr_matrix, metadata: ShowMetadata | None, timestamps: sp.csr_matrix | None
+    ) -> None:
+        """Learn the state; inputs are already checked canonical float64 CSR."""
+
+    # ---------------------------------------------------------------- scoring
+    @abstractmethod
+    def _scores(self, liked: np.ndarray) -> np.ndarray:
+        """float64 scores over all shows for one user's (sorted, unique, valid) liked indices."""
+
+    def _scores_batch(self, rows: sp.csr_matrix) -> np.ndarray:
+        """Scores (n_rows x n_shows) for an indicator matrix of liked shows.
+
+        Default: one ``_scores`` call per row. Models that score as ``rows @ S`` override this with
+        one sparse product, which gives the same numbers row by row.
+        """
+        out = np.empty(rows.shape, dtype=np.float64)
+        for i in range(rows.shape[0]):
+            out[i] = self._scores(rows.indices[rows.indptr[i] : rows.indptr[i + 1]])
+        return out
+
+    def _because(self, liked: np.ndarray, shows: np.ndarray) -> list[tuple[int, ...]]:
+        """For each recommended show, the liked shows that led to it (at most 3). Default: none."""
+        return [() for _ in shows]
+
+    # ---------------------------------------------------------------- recommend
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "n_shows_"):
+            raise NotFittedError(f"{self!r} is not fitted: call fit() or load() first")
+
+    def _check_indices(self, values: Sequence[int] | np.ndarray | None, what: str) -> np.ndarray:
+        arr = np.asarray([] if values is None else values)
+        if arr.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
+            raise ValueError(f"{what} must be a 1-D list of integer show indices, got {arr!r}")
+        bad = arr[(arr < 0) | (arr >= self.n_shows_)]
+        if bad.size:
+            raise ValueError(
+                f"{what} has show indices outside 0..{self.n_shows_ - 1}: {bad[:5].tolist()}"
+            )
+        return np.unique(arr.astype(np.int64))
+
     def recommend(
-        self, liked: list[int] | np.ndarray, n: int = 10, exclude: list[int] | None = None
+        self, liked: Sequence[int] | np.ndarray, n: int = 10, exclude: Sequence[int] | None = None
     ) -> list[Recommendation]:
         """Top ``n`` shows for someone who liked ``liked`` (fold-in: no user row needed).
 
         Liked shows and ``exclude`` never appear in the result; results are sorted by score,
         highest first, ties broken by the lower show index (deterministic).
         """
+        self._check_fitted()
+        liked_arr = self._check_indices(liked, "liked")
+        excl = self._check_indices(exclude, "exclude")
+        n = self._check_n(n)
+        scores = np.array(self._scores(liked_arr), dtype=np.float64)
+        return self._select(scores, liked_arr, excl, n)
+
+    def recommend_batch(
+        self,
+        liked_lists: Sequence[Sequence[int] | np.ndarray],
+        n: int = 10,
+        exclude: Sequence[Sequence[int] | None] | None = None,
+    ) -> list[list[Recommendation]]:
+        """``recommend`` for many anonymous users at once; equals one ``recommend`` call per user.
+
+        Scoring is vectorised where the model allows (one sparse product for similarity models).
+        """
+        self._check_fitted()
+        n = self._check_n(n)
+        if exclude is not None and len(exclude) != len(liked_lists):
+            raise ValueError(f"exclude has {len(exclude)} lists for {len(liked_lists)} users")
+        liked_arrs = [self._check_indices(row, f"liked[{i}]") for i, row in enumerate(liked_lists)]
+        excls = [
+            self._check_indices(None if exclude is None else exclude[i], f"exclude[{i}]")
+            for i in range(len(liked_arrs))
+        ]
+        results: list[list[Recommendation]] = []
+        # Chunks bound the dense (chunk x n_shows) score block's memory.
+        chunk = 512
+        for start in range(0, len(liked_arrs), chunk):
+            part = liked_arrs[start : start + chunk]
+            scores = self._scores_batch(liked_rows(part, self.n_shows_))
+            for j, row in enumerate(part):
+                results.append(self._select(scores[j].copy(), row, excls[start + j], n))
+        return results
+
+    @staticmethod
+    def _check_n(n: int) -> int:
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+            raise ValueError(f"n must be a positive int, got {n!r}")
+        return int(n)
+
+    def _select(
+        self, scores: np.ndarray, liked: np.ndarray, exclude: np.ndarray, n: int
+    ) -> list[Recommendation]:
+        if scores.shape != (self.n_shows_,):
+            raise RuntimeError(f"{self!r} produced scores of shape {scores.shape}")
+        # NaN would sort unpredictably; a model producing it is a bug, not a ranking.
+        if np.isnan(scores).any():
+            raise RuntimeError(f"{self!r} produced NaN scores")
+        scores[liked] = -np.inf
+        scores[exclude] = -np.inf
+        shows = top_n(scores, n)
+        because = self._because(liked, shows) if len(liked) and len(shows) else []
+        if not because:
+            because = [() for _ in shows]
+        return [
+            Recommendation(show=int(s), score=float(scores[s]), because=tuple(b))
+            for s, b in zip(shows, because, strict=True)
+        ]
+
+    # ---------------------------------------------------------------- artifact
+    @abstractmethod
+    def _state(self) -> State:
+        """The learned arrays to save (dense ndarrays or CSR matrices), by name."""
 
     @abstractmethod
-    def get_params(self) -> dict[str, Any]:
-        """Hyperparameters as plain JSON values."""
+    def _set_state(self, arrays: Mapping[str, Any]) -> None:
+        """Restore what ``_state`` returned (``arrays`` as read back from the artifact)."""
 
-    @abstractmethod
-    def save(self, path: Path) -> None:
+    def save(self, path: Path | str) -> None:
         """Write the learned state as .npz + JSON (with format version and checksum)."""
+        from nextshow.recommenders.artifact import write_artifact
+
+        self._check_fitted()
+        write_artifact(
+            Path(path),
+            name=self.name,
+            params=self.get_params(),
+            arrays=self._state(),
+            n_shows=self.n_shows_,
+        )
 
     @classmethod
-    @abstractmethod
-    def load(cls, path: Path) -> Self:
+    def load(cls, path: Path | str) -> Self:
         """Read what ``save`` wrote; refuse a corrupted or tampered artifact; never unpickle."""
+        from nextshow.recommenders.artifact import ArtifactError, read_artifact
+
+        art = read_artifact(Path(path))
+        where = Path(path) / "model.json"
+        if art.name != cls.name:
+            raise ArtifactError(where, f"holds model {art.name!r}, not {cls.name!r}")
+        try:
+            model = cls(**art.params)
+        except ValueError as err:
+            raise ArtifactError(where, f"bad params: {err}") from err
+        # n_shows_ first: composite models (blend, forest) hand it on to their parts.
+        model.n_shows_ = art.n_shows
+        try:
+            model._set_state(art.arrays)
+        except KeyError as err:
+            raise ArtifactError(Path(path) / "arrays.npz", f"missing array {err}") from err
+        return model

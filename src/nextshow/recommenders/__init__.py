@@ -1,0 +1,60 @@
+"""Recommenders: one module per model, one interface (base.Recommender), plain-data artifacts.
+
+Importing this package registers every built-in model in :mod:`.registry`:
+
+===================  ==========================================================================
+name                 parameters (defaults)
+===================  ==========================================================================
+popularity           (none)
+recent-popularity    mode="decay" | "window", days=14.0
+itemknn              k=100, shrink=0.0
+graph                k=20
+rp3beta              alpha=1.0, beta=0.5, k=200
+ease                 l2=500.0, top_k=0 (0 = dense)
+als                  factors=32, regularization=0.05, alpha=2.0, iterations=15
+time-aware           base="itemknn" | "ease" | "rp3beta", half_life_days=60.0,
+                     pop_half_life_days=14.0, pop_weight=1.5, k=200, shrink=20.0, l2=500.0,
+                     alpha=1.0, beta=0.3, ease_dense=True
+forest               generator="time-aware" | "itemknn" | "popularity", n_candidates=50,
+                     n_estimators=50, max_depth=8, min_samples_leaf=10, n_users=1000,
+                     holdout=2, k=200, shrink=10.0, pop_half_life_days=14.0
+blend                components=[{name, params, weight}, ...], normalize="max" | "minmax" | "rank"
+===================  ==========================================================================
+
+``recent-popularity``, ``time-aware`` (and ``forest`` with its default generator) need the
+timestamps matrix in ``fit``. ``registry.params_of(name)`` gives the typed declarations.
+"""
+
+from nextshow.recommenders import (  # noqa: F401  (importing registers the models)
+    als,
+    blend,
+    ease,
+    forest,
+    itemknn,
+    popularity,
+    rp3beta,
+    time_aware,
+)
+from nextshow.recommenders.artifact import ArtifactError, load_artifact
+from nextshow.recommenders.base import (
+    NotFittedError,
+    Recommendation,
+    Recommender,
+    ShowMetadata,
+    make_rng,
+)
+from nextshow.recommenders.registry import create, get, names, register
+
+__all__ = [
+    "ArtifactError",
+    "NotFittedError",
+    "Recommendation",
+    "Recommender",
+    "ShowMetadata",
+    "create",
+    "get",
+    "load_artifact",
+    "make_rng",
+    "names",
+    "register",
+]

@@ -1,0 +1,95 @@
+"""The pure maths, on matrices small enough to work out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from nextshow.recommenders.similarity import (
+    DAY,
+    cosine_similarity,
+    decay_weights,
+    ease_weights,
+    like_counts,
+    max_rows,
+    minmax_rows,
+    normalise_candidates,
+    rank_rows,
+    rp3beta_similarity,
+    top_k_per_row,
+    window_weights,
+)
+
+# The 3 users x 3 shows example of the itemknn module docstring.
+X3 = sp.csr_matrix(np.array([[1, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=np.float64))
+
+
+def test_cosine_by_hand() -> None:
+    """cos(s0,s1) = 1/(√2·√2) = 0.5, cos(s0,s2) = 1/(√2·1) ≈ 0.7071, cos(s1,s2) = 0."""
+    S = cosine_similarity(X3).toarray()
+    expected = np.array([[0, 0.5, 1 / np.sqrt(2)], [0.5, 0, 0], [1 / np.sqrt(2), 0, 0]])
+    np.testing.assert_allclose(S, expected)
+
+
+def test_cosine_shrink_damps() -> None:
+    """shrink 1: cos(s0,s1) = 1 / (2 + 1) = 1/3."""
+    assert cosine_similarity(X3, shrink=1.0)[0, 1] == pytest.approx(1 / 3)
+
+
+def test_top_k_per_row_keeps_largest_ties_by_lower_column() -> None:
+    S = sp.csr_matrix(np.array([[0, 3, 1, 3], [2, 0, 5, 1], [0, 0, 0, 0], [1, 1, 1, 0]], float))
+    kept = top_k_per_row(S, 2).toarray()
+    np.testing.assert_array_equal(kept, [[0, 3, 0, 3], [2, 0, 5, 0], [0, 0, 0, 0], [1, 1, 0, 0]])
+
+
+def test_decay_and_window_weights() -> None:
+    now = 1_000 * DAY
+    times = np.array([now, now - 7 * DAY, now - 14 * DAY, now + DAY])
+    np.testing.assert_allclose(decay_weights(times, now, 7.0), [1.0, 0.5, 0.25, 1.0])
+    np.testing.assert_array_equal(window_weights(times, now, 7.0), [1, 1, 0, 1])
+
+
+def test_like_counts() -> None:
+    np.testing.assert_array_equal(like_counts(X3), [2, 2, 1])
+
+
+def test_ease_matches_numpy_inverse() -> None:
+    rng = np.random.default_rng(42)
+    dense = (rng.random((30, 12)) < 0.3).astype(np.float64)
+    dense[:, 5] = 0.0  # a show nobody liked: its row and column of B stay zero
+    X = sp.csr_matrix(dense)
+    B = ease_weights(X, 4.0)
+    P = np.linalg.inv(X.T.toarray() @ X.toarray() + 4.0 * np.eye(12))
+    expected = -P / np.diag(P)
+    np.fill_diagonal(expected, 0.0)
+    expected[5, :] = 0.0
+    expected[:, 5] = 0.0
+    np.testing.assert_allclose(B, expected, atol=1e-12)
+
+
+def test_rp3beta_by_hand() -> None:
+    """alpha=1, beta=0 on X3: W[0,2] = P(s0->u1) * P(u1->s2) = 1/2 * 1/2 = 0.25;
+    W[0,1] = P(s0->u0) * P(u0->s1) = 0.25; W[1,0] = P(s1->u0) P(u0->s0) = 0.25;
+    beta=1 divides column j by popularity: W[0,2] = 0.25 / 1, W[0,1] = 0.25 / 2."""
+    W = rp3beta_similarity(X3, 1.0, 0.0).toarray()
+    np.testing.assert_allclose(W, [[0, 0.25, 0.25], [0.25, 0, 0], [0.5, 0, 0]])
+    Wb = rp3beta_similarity(X3, 1.0, 1.0).toarray()
+    np.testing.assert_allclose(Wb, [[0, 0.125, 0.25], [0.125, 0, 0], [0.25, 0, 0]])
+
+
+def test_normalisations() -> None:
+    s = np.array([[1.0, 3.0, 2.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(minmax_rows(s), [[0, 1, 0.5], [0, 0, 0]])
+    np.testing.assert_allclose(max_rows(s), [[1 / 3, 1, 2 / 3], [0, 0, 0]])
+    np.testing.assert_allclose(rank_rows(s), [[1 / 3, 1, 2 / 3], [1, 1, 1]])
+
+
+def test_normalise_candidates_ignores_liked_shows() -> None:
+    """Row 0 liked s1 (score 10): the max over candidates is 4, so s2 -> 1.0, s0 -> 0.5."""
+    scores = np.array([[2.0, 10.0, 4.0], [1.0, 2.0, 4.0]])
+    liked = sp.csr_matrix(np.array([[0, 1, 0], [0, 0, 0]], dtype=np.float64))
+    np.testing.assert_allclose(
+        normalise_candidates(scores, liked, "max"), [[0.5, 0, 1], [0.25, 0.5, 1]]
+    )
+    np.testing.assert_allclose(normalise_candidates(scores, liked, "minmax")[0], [0, 0, 1])
