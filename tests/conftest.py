@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -68,8 +69,7 @@ def postgres_admin() -> Iterator[Engine | None]:
 
 
 def _make_store(backend: str, tmp_path: Path, admin: Engine | None) -> Iterator[Store]:
-    home = tmp_path / "home"
-    home.mkdir()
+    home = Path(tempfile.mkdtemp(prefix=f"{backend}-", dir=tmp_path))
     schema = None
     if backend == "sqlite":
         url = f"sqlite:///{home / 'nextshow.db'}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from platformdirs import user_data_dir
 from pydantic import Field, field_validator
@@ -30,6 +31,65 @@ class Settings(BaseSettings):
         default=None, description="Show progress bars; default: only when stderr is a terminal."
     )
     import_batch_size: int = Field(default=5000, ge=1, description="Rows per import transaction.")
+    artifact_url: str | None = Field(
+        default=None, description="fsspec URL of the artifact store; default: home/artifacts."
+    )
+    artifact_options: dict[str, Any] = Field(
+        default_factory=dict, description="fsspec storage options (JSON), e.g. an S3 endpoint."
+    )
+
+    default_model: str = Field(
+        default="time-aware", description="Model the retrain triggers train."
+    )
+    gate_metric: str = Field(default="ndcg@10", description="Metric the promotion gate compares.")
+    gate_tolerance: float = Field(
+        default=0.0, ge=0.0, lt=1.0, description="How much worse (relative) a candidate may be."
+    )
+    retrain_min_new_likes: int = Field(
+        default=1000, ge=0, description="Retrain when this many likes arrived; 0 turns it off."
+    )
+    retrain_interval_hours: float = Field(
+        default=0.0, ge=0.0, description="Periodic retrain interval; 0 turns the schedule off."
+    )
+
+    # -- service (API, worker, model holder) ------------------------------------------------
+    queue_url: str | None = Field(
+        default=None,
+        description="Huey queue: redis://host:port/db, or sqlite:///path; default: home/queue.db.",
+    )
+    queue_name: str = Field(default="nextshow", description="Huey queue name (key prefix).")
+    worker_threads: int = Field(default=2, ge=1, le=64, description="Worker threads per process.")
+    model_poll_seconds: float = Field(
+        default=5.0, gt=0, description="How often API and worker look for a newly promoted model."
+    )
+    require_model: bool = Field(
+        default=False,
+        description="/readyz fails while only the popularity fallback can answer.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `nextshow serve` listens on.")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port `nextshow serve` uses.")
+    cors_origins: list[str] = Field(
+        default_factory=list, description='Allowed CORS origins (JSON list), e.g. ["*"].'
+    )
+    max_body_bytes: int = Field(default=16_384, ge=256, description="Largest request body.")
+    rate_limit_per_minute: int = Field(
+        default=600, ge=0, description="Requests per client IP and API process; 0 turns it off."
+    )
+    admin_token: str | None = Field(
+        default=None, description="Bearer token for /api/admin; admin routes are off without it."
+    )
+
+    @field_validator("admin_token", mode="after")
+    @classmethod
+    def _refuse_placeholder_token(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if (
+            value.lower() in {"changeme", "change-me", "secret", "admin", "token"}
+            or len(value) < 12
+        ):
+            raise ValueError("admin_token is a placeholder or shorter than 12 characters")
+        return value
 
     @field_validator("home", mode="after")
     @classmethod
@@ -55,6 +115,21 @@ class Settings(BaseSettings):
     def safe_db_url(self) -> str:
         """The database URL with any password masked, for printing."""
         return make_url(self.db_url).render_as_string(hide_password=True)
+
+    @property
+    def artifacts_url(self) -> str:
+        """The effective artifact store URL (a local folder under home by default)."""
+        return self.artifact_url or (self.home / "artifacts").as_uri()
+
+    @property
+    def model_cache_dir(self) -> Path:
+        """Where served model artifacts are fetched to (verified on every load)."""
+        return self.home / "model-cache"
+
+    @property
+    def effective_queue_url(self) -> str:
+        """The queue URL (a SQLite file under home by default)."""
+        return self.queue_url or f"sqlite:///{self.home / 'queue.db'}"
 
     @property
     def reports_dir(self) -> Path:

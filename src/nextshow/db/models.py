@@ -14,7 +14,9 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -106,3 +108,68 @@ class Rating(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class DatasetSnapshot(Base):
+    """An immutable, content-addressed export of shows and ratings (files in the artifact store)."""
+
+    __tablename__ = "dataset_snapshots"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # content hash
+    uri: Mapped[str] = mapped_column(String(1024))
+    rows: Mapped[int] = mapped_column(Integer)
+    users: Mapped[int] = mapped_column(Integer)
+    shows: Mapped[int] = mapped_column(Integer)
+    likes: Mapped[int] = mapped_column(Integer)
+    like_threshold: Mapped[float] = mapped_column(Float)
+    # Newest ratings.updated_at included: "likes since this snapshot" counts rows written after it.
+    data_as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    manifest: Mapped[str] = mapped_column(Text)  # the manifest JSON, as written to the store
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ModelVersion(Base):
+    """A trained model: what data and code made it, how it scored, where its artifact is."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (
+        CheckConstraint("stage IN ('candidate', 'production', 'archived')", name="stage_known"),
+        # At most one production version, enforced by the database on SQLite and PostgreSQL.
+        Index(
+            "ux_model_versions_one_production",
+            "stage",
+            unique=True,
+            sqlite_where=text("stage = 'production'"),
+            postgresql_where=text("stage = 'production'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model_name: Mapped[str] = mapped_column(String(64))
+    params: Mapped[str] = mapped_column(Text)  # JSON
+    snapshot_id: Mapped[str] = mapped_column(ForeignKey("dataset_snapshots.id"))
+    code_version: Mapped[str] = mapped_column(String(64))
+    git_commit: Mapped[str | None] = mapped_column(String(64))
+    metrics: Mapped[str] = mapped_column(Text)  # JSON
+    fit_seconds: Mapped[float] = mapped_column(Float)
+    artifact_uri: Mapped[str] = mapped_column(String(1024))
+    artifact_sha256: Mapped[str] = mapped_column(String(64))
+    artifact_bytes: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(16), default="candidate")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    promoted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ModelEvent(Base):
+    """The registry's history: every registration, promotion, refusal and rollback, with reason."""
+
+    __tablename__ = "model_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"))
+    action: Mapped[str] = mapped_column(String(16))  # register | promote | refuse | rollback
+    previous_production_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id"))
+    forced: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[str | None] = mapped_column(Text)  # JSON: the gate's comparison
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,332 @@
+"""Rating import: parsed rows (see :mod:`nextshow.ratings.formats`) written to the store in batches.
+
+Each batch -- its users, the shows it creates and its ratings -- is one transaction, so an
+interrupted import leaves whole batches only, and a re-run picks up where it stopped (rows already
+stored come back as ``unchanged``). Writes are set-based: per batch one SELECT of the existing
+users, shows and ratings, then multi-row INSERTs and one executemany UPDATE; no per-row ORM objects.
+
+One rating per (user, show), the newest wins:
+
+- A row with a timestamp is newer than one without; of two rows without one, or with the same
+  one, the later wins (later line in the file, later import against the store). So an undated
+  row never overwrites a dated rating, and re-importing an undated file is idempotent.
+- A row that loses (an older duplicate in the file, or older than what the store holds) is counted
+  as ``skipped``: valid, but not applied.
+
+Rows whose show cannot be resolved (an internal show id that does not exist) are rejects, like
+malformed lines; every valid row is still imported.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from nextshow.catalog.normalize import normalize_title
+from nextshow.catalog.store import (
+    ShowSpec,
+    chunks,
+    existing_show_ids,
+    external_key,
+    find_shows_by_title,
+    get_or_create_shows,
+    insert_ignoring_conflicts,
+    upsert_rows,
+)
+from nextshow.db.models import Rating, User
+from nextshow.db.session import transaction
+from nextshow.progress import progress_bar
+from nextshow.ratings.formats import ParsedRating, ShowRef, iter_ratings
+from nextshow.rejects import ImportSummary, Reject, write_rejects_report
+
+log = logging.getLogger(__name__)
+
+USERS: Table = User.__table__  # type: ignore[assignment]
+RATINGS: Table = Rating.__table__  # type: ignore[assignment]
+
+
+def import_ratings(
+    sessions: sessionmaker[Session],
+    path: Path,
+    *,
+    fmt: str,
+    items_path: Path | None,
+    like_threshold: float,
+    batch_size: int,
+    progress: bool,
+    reports_dir: Path,
+) -> ImportSummary:
+    """Import a rating file of format ``fmt`` (csv, movielens, movietweetings; plain or .gz).
+
+    Ratings are stored on the 0–10 scale: MovieTweetings as is, MovieLens stars x2 (1–5 -> 2–10),
+    CSV as given. ``liked`` is ``rating >= like_threshold`` unless the file states it. Users are
+    keyed by (source = ``fmt``, the file's user id); shows by IMDb id, else the file's own item id,
+    else the title (CSV), and created from the file's metadata when the catalogue lacks them.
+    Rejected lines go to a CSV report under ``reports_dir``; the summary counts ratings.
+    """
+    summary = ImportSummary()
+    stats = _BatchStats()
+    bar = progress_bar(
+        enabled=progress,
+        total=path.stat().st_size,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        desc=f"ratings {path.name}",
+    )
+    with bar:
+        batch: list[ParsedRating] = []
+        for item in iter_ratings(path, fmt, items_path, on_progress=bar.update):
+            if isinstance(item, Reject):
+                summary.rejects.append(item)
+                continue
+            batch.append(item)
+            if len(batch) >= batch_size:
+                _write_batch(sessions, batch, fmt, like_threshold, str(path), summary, stats)
+                batch = []
+        if batch:
+            _write_batch(sessions, batch, fmt, like_threshold, str(path), summary, stats)
+    summary.rejects.sort(key=lambda r: (r.file != str(path), r.file, r.line))
+    if summary.rejects:
+        summary.report_path = write_rejects_report(
+            summary.rejects, reports_dir, f"ratings-{path.name}"
+        )
+    log.info(
+        "%s: %d users and %d shows created; ratings %s",
+        path,
+        stats.users_created,
+        stats.shows_created,
+        summary.as_dict(),
+    )
+    return summary
+
+
+@dataclass
+class _BatchStats:
+    users_created: int = 0
+    shows_created: int = 0
+
+
+def newer_wins(new: datetime | None, old: datetime | None) -> bool:
+    """Whether a rating stamped ``new`` replaces one stamped ``old`` (see the module docstring)."""
+    if new is None:
+        return old is None
+    return old is None or new >= old
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # SQLite gives back naive datetimes (it stores no offset); everything we write is UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _write_batch(
+    sessions: sessionmaker[Session],
+    batch: list[ParsedRating],
+    source: str,
+    like_threshold: float,
+    file: str,
+    summary: ImportSummary,
+    stats: _BatchStats,
+) -> None:
+    """Write one batch (users, shows, ratings) in one transaction and add its counts.
+
+    Counts and rejects reach ``summary`` only after the commit, so a failed batch adds nothing.
+    """
+    done = ImportSummary()
+    with transaction(sessions) as session:
+        user_ids, new_users = _get_or_create_users(
+            session, source, {row.user_key for row in batch}, stats
+        )
+        show_ids = _resolve_shows(session, {row.show for row in batch}, source, stats)
+
+        # Newest row per (user, show) within the batch; file order breaks ties.
+        chosen: dict[tuple[int, int], ParsedRating] = {}
+        for row in batch:
+            show_id = show_ids.get(row.show)
+            if show_id is None:
+                reason = (
+                    f"no show with id {row.show.show_id}"
+                    if row.show.show_id is not None
+                    else "show could not be created (conflicting catalogue entry)"
+                )
+                done.rejects.append(Reject(file, row.line, "show_id", reason, row.raw))
+                continue
+            key = (user_ids[row.user_key], show_id)
+            previous = chosen.get(key)
+            if previous is None or newer_wins(row.timestamp, previous.timestamp):
+                chosen[key] = row
+            done.skipped += previous is not None
+
+        # Users created by this batch have no stored ratings: only ask about the others.
+        existing = _existing_ratings(session, [pair for pair in chosen if pair[0] not in new_users])
+        now = datetime.now(UTC)
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for (user_id, show_id), row in chosen.items():
+            liked = row.liked if row.liked is not None else row.rating >= like_threshold  # type: ignore[operator]
+            old = existing.get((user_id, show_id))
+            values = {"rating": row.rating, "liked": liked, "rated_at": row.timestamp}
+            if old is not None and not newer_wins(row.timestamp, old["rated_at"]):
+                done.skipped += 1
+            elif old is not None and all(old[name] == value for name, value in values.items()):
+                done.unchanged += 1
+            else:
+                full = {
+                    "user_id": user_id,
+                    "show_id": show_id,
+                    "source": source,
+                    "updated_at": now,
+                    **values,
+                }
+                (inserts if old is None else updates).append(full)
+        # Decided above, so one statement writes both: new rows are inserted, changed rows
+        # (their key exists) are updated.
+        upsert_rows(
+            session,
+            RATINGS,
+            inserts + updates,
+            keys=("user_id", "show_id"),
+            update_columns=("rating", "liked", "rated_at", "source", "updated_at"),
+        )
+        done.inserted += len(inserts)
+        done.updated += len(updates)
+    summary.inserted += done.inserted
+    summary.updated += done.updated
+    summary.unchanged += done.unchanged
+    summary.skipped += done.skipped
+    summary.rejects.extend(done.rejects)
+
+
+def _get_or_create_users(
+    session: Session, source: str, keys: set[str], stats: _BatchStats
+) -> tuple[dict[str, int], set[int]]:
+    """Ids of the users (source, key), creating the missing ones; and the ids just created."""
+
+    def lookup(wanted: list[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for part in chunks(wanted):
+            rows = session.execute(
+                select(USERS.c.external_id, USERS.c.id).where(
+                    USERS.c.source == source, USERS.c.external_id.in_(part)
+                )
+            )
+            found.update({key: user_id for key, user_id in rows})
+        return found
+
+    ids = lookup(sorted(keys))
+    missing = sorted(keys - ids.keys())
+    created: set[int] = set()
+    if missing:
+        now = datetime.now(UTC)
+        insert_ignoring_conflicts(
+            session,
+            USERS,
+            [
+                {"external_id": key, "source": source, "anonymous": False, "created_at": now}
+                for key in missing
+            ],
+        )
+        # Treated as new (no stored ratings to compare with). A user created at the same moment
+        # by a concurrent import of the same source would be too: concurrent imports of one
+        # source are not supported.
+        new_ids = lookup(missing)
+        ids.update(new_ids)
+        created = set(new_ids.values())
+        stats.users_created += len(new_ids)
+    return ids, created
+
+
+def _resolve_shows(
+    session: Session, refs: set[ShowRef], source: str, stats: _BatchStats
+) -> dict[ShowRef, int]:
+    """Show id of every reference that can be resolved; missing shows are created.
+
+    Internal ids must exist (unresolved ones are absent from the result). Shows named by IMDb id
+    or by the file's item id are got or created first, so that a title in the same batch can
+    match them; titles are then matched exactly on the normalised title (and year), and the
+    unmatched ones become shows of this source keyed by normalised title + year, so a re-import
+    finds them again.
+    """
+    resolved: dict[ShowRef, int] = {}
+    known_ids = existing_show_ids(session, [ref.show_id for ref in refs if ref.show_id is not None])
+    by_title: dict[ShowRef, tuple[str, int | None]] = {}
+    keyed: dict[ShowRef, ShowSpec] = {}
+    for ref in refs:
+        if ref.show_id is not None:
+            if ref.show_id in known_ids:
+                resolved[ref] = ref.show_id
+        elif ref.imdb_id is not None or ref.external_id is not None:
+            keyed[ref] = _spec(ref, source, ref.external_id or ref.imdb_id)
+        elif ref.title:
+            by_title[ref] = (normalize_title(ref.title), ref.year)
+    _create(session, keyed, resolved, stats)
+
+    title_ids = find_shows_by_title(session, by_title.values())
+    unmatched: dict[ShowRef, ShowSpec] = {}
+    for ref, title_key in by_title.items():
+        if title_key in title_ids:
+            resolved[ref] = title_ids[title_key]
+        else:
+            unmatched[ref] = _spec(ref, source, external_key(*title_key))
+    _create(session, unmatched, resolved, stats)
+    return resolved
+
+
+def _create(
+    session: Session,
+    specs: dict[ShowRef, ShowSpec],
+    resolved: dict[ShowRef, int],
+    stats: _BatchStats,
+) -> None:
+    if not specs:
+        return
+    written = get_or_create_shows(session, specs.values())
+    stats.shows_created += written.inserted
+    for ref, spec in specs.items():
+        if spec.key in written.ids:
+            resolved[ref] = written.ids[spec.key]
+
+
+def _spec(ref: ShowRef, source: str, external_id: str | None) -> ShowSpec:
+    return ShowSpec(
+        title=ref.title or ref.imdb_id or f"{ref.source or source} {external_id}",
+        source=ref.source or source,
+        external_id=external_id,
+        imdb_id=ref.imdb_id,
+        start_year=ref.year,
+        genres=ref.genres,
+    )
+
+
+def _existing_ratings(
+    session: Session, pairs: list[tuple[int, int]]
+) -> dict[tuple[int, int], dict[str, Any]]:
+    """The stored rating, liked flag and time of each (user_id, show_id) pair that exists.
+
+    Selected by user id only, then filtered to the wanted pairs: a prefix scan of the primary key
+    per user. (``user_id IN .. AND show_id IN ..`` makes SQLite probe every combination, and one
+    bound value per pair costs more than the few extra rows of these users.)
+    """
+    found: dict[tuple[int, int], dict[str, Any]] = {}
+    wanted = set(pairs)
+    users = sorted({user_id for user_id, _ in wanted})
+    cols = (RATINGS.c.user_id, RATINGS.c.show_id, RATINGS.c.rating, RATINGS.c.liked)
+    for part in chunks(users):
+        rows = session.execute(select(*cols, RATINGS.c.rated_at).where(RATINGS.c.user_id.in_(part)))
+        for user_id, show_id, rating, liked, rated_at in rows:
+            if (user_id, show_id) not in wanted:
+                continue
+            found[(user_id, show_id)] = {
+                "rating": rating,
+                "liked": liked,
+                "rated_at": _utc(rated_at),
+            }
+    return found

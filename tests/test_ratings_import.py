@@ -1,0 +1,395 @@
+"""Rating import on real databases: each format, rejects, newest wins, batches, 100k dataset."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import shutil
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from nextshow.catalog.store import ShowSpec, get_or_create_shows
+from nextshow.db.models import Rating, Show, User
+from nextshow.ratings.formats import ParsedRating, ShowRef, iter_ratings
+from nextshow.ratings.importer import import_ratings
+from tests.conftest import run_cli
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _import(store, path: Path, fmt: str, *, items: Path | None = None, batch_size: int = 1000):
+    return import_ratings(
+        store.sessions,
+        path,
+        fmt=fmt,
+        items_path=items,
+        like_threshold=8.0,
+        batch_size=batch_size,
+        progress=False,
+        reports_dir=store.home / "reports",
+    )
+
+
+def _ratings(store) -> dict[tuple[str, str], tuple[float | None, bool, datetime | None]]:
+    """(user external id, show title) -> (rating, liked, rated_at in UTC)."""
+    with store.sessions() as s:
+        rows = s.execute(
+            select(User.external_id, Show.title, Rating.rating, Rating.liked, Rating.rated_at)
+            .join(User, User.id == Rating.user_id)
+            .join(Show, Show.id == Rating.show_id)
+        )
+        return {
+            (user, title): (rating, liked, at.replace(tzinfo=UTC) if at else None)
+            for user, title, rating, liked, at in rows
+        }
+
+
+def _count(store, model) -> int:
+    with store.sessions() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def _gzip(src: Path, dest: Path) -> Path:
+    with src.open("rb") as fin, gzip.open(dest, "wb") as fout:
+        shutil.copyfileobj(fin, fout)
+    return dest
+
+
+def _ts(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+# ------------------------------------------------------------------------------ pure parsing
+
+
+def test_iter_ratings_is_pure_and_typed():
+    rows = list(iter_ratings(FIXTURES / "movietweetings" / "ratings.dat", "movietweetings"))
+    assert all(isinstance(row, ParsedRating) for row in rows)
+    first = rows[0]
+    assert first.line == 1 and first.user_key == "1" and first.rating == 9.0
+    assert first.liked is None and first.timestamp == _ts(1365029107)
+    assert first.show == ShowRef(
+        imdb_id="tt0110912",
+        source="movietweetings",
+        external_id="0110912",
+        title="Pulp Fiction",
+        year=1994,
+        genres="Crime,Drama",
+    )
+
+
+# ----------------------------------------------------------------------------------- formats
+
+
+def test_movietweetings_gz_with_titles_beside(store, tmp_path):
+    ratings = _gzip(FIXTURES / "movietweetings" / "ratings.dat", tmp_path / "ratings.dat.gz")
+    _gzip(FIXTURES / "movietweetings" / "movies.dat", tmp_path / "movies.dat.gz")
+    summary = _import(store, ratings, "movietweetings")
+    assert (summary.inserted, summary.rejected) == (5, 0)
+    stored = _ratings(store)
+    assert stored[("1", "Pulp Fiction")] == (9.0, True, _ts(1365029107))
+    assert stored[("1", "The Wire")][:2] == (7.0, False)
+    assert stored[("3", "tt9999999")][:2] == (6.0, False)  # not in movies.dat: id as title
+    with store.sessions() as s:
+        wire = s.scalars(select(Show).where(Show.imdb_id == "tt0306414")).one()
+        assert (wire.start_year, wire.genres, wire.normalized_title) == (
+            2002,
+            "Crime,Drama,Thriller",
+            "wire",
+        )
+        assert (wire.source, wire.external_id, wire.user_submitted) == (
+            "movietweetings",
+            "0306414",
+            False,
+        )
+        assert set(s.scalars(select(User.source))) == {"movietweetings"}
+    again = _import(store, ratings, "movietweetings")
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 5)
+
+
+def test_movielens_100k_stars_doubled_latin1_titles_and_genre_flags(store):
+    summary = _import(store, FIXTURES / "movielens-100k" / "u.data", "movielens")
+    assert (summary.inserted, summary.rejected) == (3, 0)
+    stored = _ratings(store)
+    assert stored[("196", "Toy Story")] == (6.0, False, _ts(881250949))
+    assert stored[("186", "Café au lait")][:2] == (10.0, True)
+    assert stored[("22", "Toy Story")][:2] == (8.0, True)
+    with store.sessions() as s:
+        toy = s.scalars(select(Show).where(Show.title == "Toy Story")).one()
+    assert (toy.source, toy.external_id, toy.imdb_id, toy.start_year) == (
+        "movielens",
+        "1",
+        None,
+        1995,
+    )
+    assert toy.genres == "Animation,Children's,Comedy"
+
+
+def test_movielens_1m_half_stars_and_range(store, tmp_path):
+    folder = tmp_path / "ml"
+    shutil.copytree(FIXTURES / "movielens-1m", folder)
+    with (folder / "ratings.dat").open("a") as handle:
+        handle.write("3::1193::6::978300762\n3::42::4::978300763\n")  # lines 4, 5
+    summary = _import(store, folder / "ratings.dat", "movielens")
+    assert summary.inserted == 3
+    assert [(r.line, r.field) for r in summary.rejects] == [(4, "rating"), (5, "item_id")]
+    stored = _ratings(store)
+    assert stored[("2", "One Flew Over the Cuckoo's Nest")][:2] == (7.0, False)
+    assert stored[("2", "James and the Giant Peach")][:2] == (1.0, False)
+
+
+def _seed_catalogue(store) -> dict[str, int]:
+    with store.sessions() as s, s.begin():
+        written = get_or_create_shows(
+            s,
+            [
+                ShowSpec(title="The Wire", source="imdb", external_id="tt0306414",
+                         imdb_id="tt0306414", start_year=2002, imdb_votes=1000),
+                ShowSpec(title="The Office", source="imdb", external_id="tt0386676",
+                         imdb_id="tt0386676", start_year=2005, imdb_votes=5000),
+                ShowSpec(title="The Office", source="imdb", external_id="tt0290978",
+                         imdb_id="tt0290978", start_year=2001, imdb_votes=3000),
+            ],
+        )  # fmt: skip
+    return {key[1]: show_id for key, show_id in written.ids.items()}
+
+
+def test_csv_show_column_forms(store, tmp_path):
+    ids = _seed_catalogue(store)
+    path = tmp_path / "ratings.csv"
+    path.write_text(
+        "user_id,show,rating,liked,timestamp,genres\n"
+        f"u1,{ids['tt0306414']},9,,2024-01-01T10:00:00Z,\n"
+        "u2,TT0306414,7,,1700000000,\n"
+        "u3,The Office,10,,,\n"
+        "u3,the office (2001),4,,2024-02-01 12:00:00,\n"
+        "u4,tt9999998,8,,,\n"
+        "u5,Brand New Show (2023),,true,,Drama|Comedy\n"
+        "u6,999999,5,,,\n"
+        "u7,Brand New Show (2023),3,1,,\n"
+    )
+    summary = _import(store, path, "csv")
+    assert summary.inserted == 7
+    assert [(r.line, r.field, r.reason) for r in summary.rejects] == [
+        (8, "show_id", "no show with id 999999")
+    ]
+    with store.sessions() as s:
+        rows = s.execute(
+            select(User.external_id, Rating.show_id, Rating.rating, Rating.liked)
+            .join(User, User.id == Rating.user_id)
+            .order_by(User.external_id, Rating.rating)
+        ).all()
+        new_show = s.scalars(select(Show).where(Show.title == "Brand New Show")).one()
+        created_by_id = s.scalars(select(Show).where(Show.imdb_id == "tt9999998")).one()
+    assert rows[:4] == [
+        ("u1", ids["tt0306414"], 9.0, True),
+        ("u2", ids["tt0306414"], 7.0, False),
+        ("u3", ids["tt0290978"], 4.0, False),  # year given: the 2001 one
+        ("u3", ids["tt0386676"], 10.0, True),  # no year: the most voted
+    ]
+    assert rows[4][0] == "u4" and rows[4][1] == created_by_id.id
+    assert rows[5] == ("u5", new_show.id, None, True)
+    assert rows[6] == ("u7", new_show.id, 3.0, True)  # the liked column overrides the rating
+    assert (new_show.source, new_show.start_year, new_show.genres) == ("csv", 2023, "Drama,Comedy")
+    assert (created_by_id.title, created_by_id.source) == ("tt9999998", "csv")
+
+
+def test_csv_explicit_columns(store, tmp_path):
+    ids = _seed_catalogue(store)
+    path = tmp_path / "explicit.csv"
+    path.write_text(
+        "USER_ID,show_id,imdb_id,title,year,rating\n"
+        f"a,{ids['tt0386676']},,,,9\n"
+        "b,,tt1475582,Sherlock,2010,8\n"
+        "c,,,The Office,2001,7\n"
+        "d,,,Sherlock,2010,6\n"
+    )
+    summary = _import(store, path, "csv")
+    assert (summary.inserted, summary.rejected) == (4, 0)
+    with store.sessions() as s:
+        sherlocks = s.scalars(select(Show).where(Show.normalized_title == "sherlock")).all()
+    # "b" created Sherlock from its IMDb id; "d" names it by title and finds that same show.
+    assert [(show.imdb_id, show.start_year) for show in sherlocks] == [("tt1475582", 2010)]
+    stored = _ratings(store)
+    assert stored[("a", "The Office")][0] == 9.0
+    assert stored[("d", "Sherlock")][0] == 6.0
+
+
+# --------------------------------------------------------------------------- rejects and CLI
+
+
+def test_mixed_file_keeps_valid_rows_and_names_bad_lines(store, tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        b"user_id,imdb_id,title,rating,timestamp\n"  # 1
+        b"u1,tt0000001,One,9,1700000000\n"  # 2 ok
+        b"u1,tt0000002,Two\n"  # 3 wrong field count
+        b"u2,tt0000001,One,11,1700000000\n"  # 4 rating out of scale
+        b"u2,tt0000002,Two,abc,1700000000\n"  # 5 rating not numeric
+        b"u3,tt0000001,One,8,yesterday\n"  # 6 bad timestamp
+        b",tt0000001,One,8,1700000000\n"  # 7 empty user id
+        b"u4,tt0000003,Thr\xe9e,8,1700000000\n"  # 8 undecodable (Latin-1 byte)
+        b"u5,tt0000002,Two,5,\n"  # 9 ok
+        b"\n"  # 10 blank: ignored
+        b"u6,xx123,Bad,5,\n"  # 11 not an IMDb id
+        b"u7,,Three (1999),7.5,2020-05-01T00:00:00+02:00\n"  # 12 ok
+    )
+    result = run_cli("import", "ratings", str(path), "--format", "csv", env=store.env())
+    assert result.returncode == 1, result.stderr
+    assert "imported 3," in result.stdout
+    bad_lines = {
+        3: "",
+        4: "rating",
+        5: "rating",
+        6: "timestamp",
+        7: "user_id",
+        8: "",
+        11: "imdb_id",
+    }
+    for line in bad_lines:
+        assert f"{path}:{line}" in result.stderr
+    (report,) = (store.home / "reports").glob("rejects-ratings-mixed.csv-*.csv")
+    with report.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {int(r["line"]): r["field"] for r in rows} == bad_lines
+    assert all(r["file"] == str(path) and r["reason"] for r in rows)
+    assert "UTF-8" in next(r["reason"] for r in rows if r["line"] == "8")
+    stored = _ratings(store)
+    assert set(stored) == {("u1", "One"), ("u5", "Two"), ("u7", "Three")}
+    assert stored[("u7", "Three")][2] == datetime(2020, 4, 30, 22, tzinfo=UTC)
+
+
+def test_undecodable_bytes_in_a_dat_file(store, tmp_path):
+    path = tmp_path / "ratings.dat"
+    path.write_bytes(
+        b"1::0110912::9::1365029107\n2::011\xff0912::9::1365029107\n3::0110912::2::1\n"
+    )
+    summary = _import(store, path, "movietweetings", items=FIXTURES / "movietweetings/movies.dat")
+    assert summary.inserted == 2
+    assert [(r.line, r.field) for r in summary.rejects] == [(2, "")]
+    assert "UTF-8" in summary.rejects[0].reason
+
+
+def test_bad_csv_header_is_one_reject(store, tmp_path):
+    path = tmp_path / "noheader.csv"
+    path.write_text("u1,tt0000001,9\n")
+    summary = _import(store, path, "csv")
+    assert [(r.line, r.field) for r in summary.rejects] == [(1, "header")]
+    assert _count(store, Rating) == 0
+
+
+# ------------------------------------------------------------------------------ newest wins
+
+
+def test_later_rating_wins_and_older_never_overwrites(store, tmp_path):
+    first = tmp_path / "first.csv"
+    first.write_text(
+        "user_id,imdb_id,title,rating,timestamp\n"
+        "u1,tt0000001,One,4,2020-01-02T00:00:00Z\n"
+        "u1,tt0000001,One,9,2020-01-03T00:00:00Z\n"  # later: wins
+        "u1,tt0000001,One,2,2020-01-01T00:00:00Z\n"  # older, later in the file: loses
+        "u2,tt0000001,One,5,\n"
+        "u2,tt0000001,One,6,\n"  # both undated: the later line wins
+        "u3,tt0000001,One,7,2020-01-01T00:00:00Z\n"
+    )
+    summary = _import(store, first, "csv", batch_size=2)  # duplicates span batches too
+    assert (summary.inserted, summary.updated, summary.skipped) == (3, 1, 2)
+    stored = _ratings(store)
+    assert stored[("u1", "One")][:2] == (9.0, True)
+    assert stored[("u2", "One")][0] == 6.0
+
+    second = tmp_path / "second.csv"
+    second.write_text(
+        "user_id,imdb_id,title,rating,timestamp\n"
+        "u1,tt0000001,One,1,2020-01-02T12:00:00Z\n"  # older than the stored one: ignored
+        "u2,tt0000001,One,8,1577836800\n"  # dated beats undated
+        "u3,tt0000001,One,3,\n"  # undated never overwrites dated
+    )
+    summary = _import(store, second, "csv")
+    assert (summary.inserted, summary.updated, summary.unchanged, summary.skipped) == (0, 1, 0, 2)
+    stored = _ratings(store)
+    assert stored[("u1", "One")] == (9.0, True, datetime(2020, 1, 3, tzinfo=UTC))
+    assert stored[("u2", "One")] == (8.0, True, datetime(2020, 1, 1, tzinfo=UTC))
+    assert stored[("u3", "One")][0] == 7.0
+
+
+# -------------------------------------------------------------------------- batch atomicity
+
+
+def _install_failing_trigger(store) -> None:
+    """Make the database itself refuse a rating of 4.5 (a real failure mid-batch)."""
+    with store.engine.begin() as conn:
+        if store.backend == "sqlite":
+            conn.execute(
+                text(
+                    "CREATE TRIGGER boom BEFORE INSERT ON ratings WHEN NEW.rating = 4.5 "
+                    "BEGIN SELECT RAISE(ABORT, 'boom'); END"
+                )
+            )
+        else:
+            conn.execute(
+                text(
+                    "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                    "IF NEW.rating = 4.5 THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER boom BEFORE INSERT ON ratings "
+                    "FOR EACH ROW EXECUTE FUNCTION boom()"
+                )
+            )
+
+
+def test_interrupted_import_leaves_only_whole_batches(store, tmp_path):
+    _install_failing_trigger(store)
+    lines = ["user_id,imdb_id,title,rating,timestamp"]
+    for batch in range(4):
+        for i in range(3):
+            rating = 4.5 if (batch, i) == (2, 1) else 7
+            lines.append(f"b{batch}u{i},tt{batch:03d}{i:04d},Show {batch}-{i},{rating},1600000000")
+    path = tmp_path / "ratings.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DBAPIError, match="boom"):
+        _import(store, path, "csv", batch_size=3)
+    with store.sessions() as s:
+        users = set(s.scalars(select(User.external_id)))
+        shows = set(s.scalars(select(Show.imdb_id)))
+    assert users == {f"b{b}u{i}" for b in (0, 1) for i in range(3)}
+    assert shows == {f"tt{b:03d}{i:04d}" for b in (0, 1) for i in range(3)}
+    assert _count(store, Rating) == 6
+
+
+# ----------------------------------------------------------------------------- real dataset
+
+
+@pytest.mark.slow
+def test_real_movietweetings_100k_via_cli(store, dataset_dir):
+    started = time.perf_counter()
+    result = run_cli(
+        "import",
+        "ratings",
+        str(dataset_dir / "ratings.dat"),
+        "--format",
+        "movietweetings",
+        "--json",
+        env=store.env(),
+        check=True,
+    )
+    elapsed = time.perf_counter() - started
+    summary = json.loads(result.stdout)
+    assert (summary["inserted"], summary["rejected"]) == (100_000, 0)
+    status = json.loads(run_cli("status", "--json", env=store.env(), check=True).stdout)
+    assert (status["ratings"], status["likes"], status["users"], status["shows"]) == (
+        100_000,
+        50_542,
+        16_554,
+        10_506,
+    )
+    assert elapsed < 120, f"100k import took {elapsed:.0f} s"
