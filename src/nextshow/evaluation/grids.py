@@ -1,0 +1,34 @@
+"""The hyperparameter grids searched on the validation split, one small grid per model.
+
+Kept in one place so a reader sees at a glance what was tried. Grids are small on purpose: every
+point is one fit on the validation training part (2 cores, minutes not hours). A model without a
+grid here (or with an empty one) is evaluated with its default parameters. Values are tried in
+declared order and the first best NDCG@k wins a tie, so list the simpler / default value first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Grid = dict[str, list[Any]]
+
+GRIDS: dict[str, Grid] = {
+    "popularity": {},
+    "recent-popularity": {"mode": ["decay", "window"], "days": [15.0, 30.0, 60.0, 120.0]},
+    "itemknn": {"k": [200, 400], "shrink": [50.0, 100.0, 200.0]},
+    "graph": {"k": [10, 20, 50]},
+    "rp3beta": {"alpha": [0.1, 0.3, 0.5], "beta": [0.0, 0.15, 0.3]},
+    # Each EASE fit inverts a shows x shows matrix (minutes on big catalogues): three points only.
+    "ease": {"l2": [30.0, 100.0, 300.0]},
+    "als": {"factors": [8, 16, 32], "alpha": [10.0, 40.0]},
+    "time-aware": {"pop_weight": [0.5, 1.0, 2.0], "pop_half_life_days": [30.0, 60.0]},
+    # forest and blend combine other models; their defaults are already tuned combinations, and
+    # each fit costs several component fits.
+    "forest": {},
+    "blend": {},
+}
+
+
+def grid_for(name: str) -> Grid:
+    """The grid of ``name`` (empty: defaults only)."""
+    return GRIDS.get(name, {})

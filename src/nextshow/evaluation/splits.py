@@ -1,0 +1,193 @@
+"""Train / test splits: the original "last 20 % of prolific reviewers' likes" holdout, made precise.
+
+Rule (``TemporalHoldout``): a user with at least ``min_likes`` likes is a test user. Their likes are
+ordered by time (ties by show index) when timestamps are known, else by show index; the last
+``n_test = min(n - 1, max(1, floor(test_fraction * n + 0.5)))`` likes are held out (round half up,
+at least one, and at least one kept for training), the rest stay in train. Every like of every
+other user stays in train. For the default 20 % that is: 5–7 likes -> 1 held out, 8–12 -> 2, ...
+
+A validation split (``validation_split``) applies the same rule to the training part only, so
+hyperparameters are chosen without ever looking at the test part.
+
+Orientation: every matrix is CSR (n_users, n_shows) over the same users and shows as the input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+DEFAULT_MIN_LIKES = 5
+DEFAULT_TEST_FRACTION = 0.2
+
+
+@dataclass(frozen=True)
+class Split:
+    """A train part to fit on and a held-out part to score, over the same users and shows.
+
+    ``test_users`` are the row indices of users with held-out likes (sorted); each has at least one
+    training like, so every model is scored from the user's own history (fold-in).
+    """
+
+    train: sp.csr_matrix  # (n_users, n_shows) likes to fit on
+    train_timestamps: sp.csr_matrix | None  # same sparsity as train
+    test: sp.csr_matrix  # (n_users, n_shows) held-out likes, non-empty only for test_users
+    test_users: np.ndarray  # int64 row indices
+    min_likes: int
+    test_fraction: float
+
+    @property
+    def n_users(self) -> int:
+        return self.train.shape[0]
+
+    @property
+    def n_shows(self) -> int:
+        return self.train.shape[1]
+
+    def liked(self, user: int) -> np.ndarray:
+        """The user's training likes (show indices), the input a model recommends from."""
+        return self.train.indices[self.train.indptr[user] : self.train.indptr[user + 1]]
+
+    def held_out(self, user: int) -> np.ndarray:
+        """The user's held-out likes (show indices)."""
+        return self.test.indices[self.test.indptr[user] : self.test.indptr[user + 1]]
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "users": self.n_users,
+            "shows": self.n_shows,
+            "train_likes": int(self.train.nnz),
+            "test_likes": int(self.test.nnz),
+            "test_users": len(self.test_users),
+            "min_likes": self.min_likes,
+            "test_fraction": self.test_fraction,
+        }
+
+
+def n_held_out(n_likes: np.ndarray | int, test_fraction: float) -> np.ndarray:
+    """How many of ``n_likes`` likes are held out: round half up, at least 1, at most n - 1."""
+    n = np.asarray(n_likes, dtype=np.int64)
+    # floor(x + 0.5) rather than round(): Python and numpy round half to even.
+    wanted = np.floor(test_fraction * n + 0.5).astype(np.int64)
+    return np.minimum(n - 1, np.maximum(1, wanted))
+
+
+@dataclass(frozen=True)
+class TemporalHoldout:
+    """Hold out the last ``test_fraction`` of each prolific user's likes (see module docstring)."""
+
+    min_likes: int = DEFAULT_MIN_LIKES
+    test_fraction: float = DEFAULT_TEST_FRACTION
+
+    def __post_init__(self) -> None:
+        if isinstance(self.min_likes, bool) or not isinstance(self.min_likes, int | np.integer):
+            raise ValueError(f"min_likes must be an integer >= 2, got {self.min_likes!r}")
+        if self.min_likes < 2:
+            # One like cannot be split into a training history and a held-out part.
+            raise ValueError(f"min_likes must be an integer >= 2, got {self.min_likes}")
+        if not 0.0 < self.test_fraction < 1.0:
+            raise ValueError(
+                f"test_fraction must be in the open interval (0, 1), got {self.test_fraction}"
+            )
+
+    def split(self, likes: sp.csr_matrix, timestamps: sp.csr_matrix | None = None) -> Split:
+        """Split ``likes`` (n_users x n_shows CSR); ``timestamps`` must share its sparsity."""
+        likes, timestamps = _check_input(likes, timestamps)
+        result = self._split(likes, timestamps)
+        _check_split(result, likes)
+        return result
+
+    def _split(self, likes: sp.csr_matrix, timestamps: sp.csr_matrix | None) -> Split:
+        n_users = likes.shape[0]
+        counts = np.diff(likes.indptr).astype(np.int64)
+        rows = np.repeat(np.arange(n_users, dtype=np.int64), counts)
+        cols = likes.indices.astype(np.int64)
+        times = timestamps.data if timestamps is not None else np.zeros(likes.nnz)
+        # Order each row by (time, show index); rank = position within the row in that order.
+        order = np.lexsort((cols, times, rows))
+        rank = np.empty(likes.nnz, dtype=np.int64)
+        rank[order] = np.arange(likes.nnz, dtype=np.int64) - likes.indptr[rows[order]]
+        eligible = counts >= self.min_likes
+        n_test = np.where(eligible, n_held_out(counts, self.test_fraction), 0)
+        is_test = rank >= (counts - n_test)[rows]
+
+        train = _subset(likes, rows, ~is_test)
+        train_ts = _subset(timestamps, rows, ~is_test) if timestamps is not None else None
+        test = _subset(likes, rows, is_test)
+        return Split(
+            train=train,
+            train_timestamps=train_ts,
+            test=test,
+            test_users=np.flatnonzero(eligible).astype(np.int64),
+            min_likes=self.min_likes,
+            test_fraction=self.test_fraction,
+        )
+
+
+def validation_split(split: Split, holdout: TemporalHoldout | None = None) -> Split:
+    """Carve a validation split out of ``split.train`` with the same rule (never touching test).
+
+    Its ``train`` is the original training part minus the validation likes; its ``test`` holds the
+    validation likes. Used for hyperparameter search only.
+    """
+    holdout = holdout or TemporalHoldout(split.min_likes, split.test_fraction)
+    return holdout.split(split.train, split.train_timestamps)
+
+
+def _subset(matrix: sp.csr_matrix, rows: np.ndarray, keep: np.ndarray) -> sp.csr_matrix:
+    """The entries of ``matrix`` where ``keep`` is true, with the row/column order unchanged."""
+    indptr = np.zeros(matrix.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows[keep], minlength=matrix.shape[0]), out=indptr[1:])
+    return sp.csr_matrix(
+        (matrix.data[keep], matrix.indices[keep], indptr.astype(matrix.indptr.dtype)),
+        shape=matrix.shape,
+    )
+
+
+def _check_input(
+    likes: sp.csr_matrix, timestamps: sp.csr_matrix | None
+) -> tuple[sp.csr_matrix, sp.csr_matrix | None]:
+    if not sp.issparse(likes) or likes.format != "csr":
+        raise ValueError("likes must be a scipy.sparse CSR matrix (n_users x n_shows)")
+    if not likes.has_sorted_indices:
+        likes = likes.sorted_indices()
+    if timestamps is not None:
+        if not sp.issparse(timestamps) or timestamps.format != "csr":
+            raise ValueError("timestamps must be a CSR matrix with the same sparsity as likes")
+        if not timestamps.has_sorted_indices:
+            timestamps = timestamps.sorted_indices()
+        if (
+            timestamps.shape != likes.shape
+            or not np.array_equal(timestamps.indptr, likes.indptr)
+            or not np.array_equal(timestamps.indices, likes.indices)
+        ):
+            raise ValueError("timestamps must have exactly the same sparsity as likes")
+    return likes, timestamps
+
+
+def _check_split(split: Split, likes: sp.csr_matrix) -> None:
+    """The invariants every split must keep; a failure here is a bug, so it raises loudly."""
+    if split.train.shape != likes.shape or split.test.shape != likes.shape:
+        raise AssertionError("split changed the matrix shape")
+    if split.train.nnz + split.test.nnz != likes.nnz:
+        raise AssertionError("split lost or duplicated likes")
+    if split.train.multiply(split.test).nnz:
+        raise AssertionError("a like is both in train and test")
+    train_counts = np.diff(split.train.indptr)
+    test_counts = np.diff(split.test.indptr)
+    if np.any(train_counts[split.test_users] == 0):
+        raise AssertionError("a test user has no training history")
+    if np.any(test_counts[split.test_users] == 0):
+        raise AssertionError("a test user has no held-out likes")
+    others = np.ones(likes.shape[0], dtype=bool)
+    others[split.test_users] = False
+    if np.any(test_counts[others]):
+        raise AssertionError("a non-test user has held-out likes")
+    if split.train_timestamps is not None and not (
+        np.array_equal(split.train_timestamps.indptr, split.train.indptr)
+        and np.array_equal(split.train_timestamps.indices, split.train.indices)
+    ):
+        raise AssertionError("train timestamps lost the sparsity of train")

@@ -1,0 +1,80 @@
+"""Grid search on the validation split: the test part is never seen while choosing parameters."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from nextshow.evaluation.evaluate import ModelFactory, RunOptions, evaluate
+from nextshow.evaluation.metrics import metric_key
+from nextshow.evaluation.splits import Split
+from nextshow.progress import progress_bar
+from nextshow.recommenders.base import ShowMetadata
+
+SELECTION_METRIC = "ndcg"
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The chosen parameters and every trial (params and validation metrics) in grid order."""
+
+    best_params: dict[str, Any]
+    best_score: float
+    trials: list[dict[str, Any]]
+
+
+def expand_grid(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Every combination of a ``{param: [values]}`` grid, in declared order (last key fastest)."""
+    for key, values in grid.items():
+        if not isinstance(values, list | tuple) or not values:
+            raise ValueError(f"grid values for {key!r} must be a non-empty list")
+    keys = list(grid)
+    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*grid.values())]
+
+
+def grid_search(
+    model_name: str,
+    grid: dict[str, list[Any]],
+    validation: Split,
+    *,
+    metadata: ShowMetadata | None = None,
+    options: RunOptions | None = None,
+    factory: ModelFactory | None = None,
+) -> SearchResult:
+    """Score every grid point on ``validation``; the best ``ndcg@k`` wins (earliest on a tie).
+
+    ``validation`` must come from ``splits.validation_split`` so its held-out part is carved from
+    the training part only.
+    """
+    options = options or RunOptions()
+    trial_options = RunOptions(k=options.k, seed=options.seed, measure_artifact=False)
+    key = metric_key(SELECTION_METRIC, options.k)
+    trials: list[dict[str, Any]] = []
+    best: tuple[float, dict[str, Any]] | None = None
+    points = expand_grid(grid)
+    with progress_bar(
+        enabled=options.progress,
+        total=len(points),
+        desc=f"tune {model_name}",
+        unit="fit",
+        leave=False,
+    ) as bar:
+        for params in points:
+            result = evaluate(
+                model_name,
+                params,
+                validation,
+                metadata=metadata,
+                options=trial_options,
+                factory=factory,
+            )
+            trials.append(
+                {"params": params, "metrics": result.metrics, "fit_seconds": result.fit_seconds}
+            )
+            score = result.metrics[key]
+            if best is None or score > best[0]:
+                best = (score, params)
+            bar.update(1)
+    assert best is not None  # expand_grid never returns an empty list
+    return SearchResult(best_params=dict(best[1]), best_score=best[0], trials=trials)

@@ -1,0 +1,1 @@
+"""Training pipeline: snapshot -> train -> evaluate -> register -> promote behind a quality gate."""

@@ -1,0 +1,93 @@
+"""Promotion behind the quality gate, with the comparison made on the same evaluation."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from nextshow.pipeline.data import interactions_from_snapshot
+from nextshow.pipeline.train import TrainOptions, evaluate_recipe
+from nextshow.registry.artifact_store import ArtifactStore
+from nextshow.registry.snapshots import read_snapshot
+from nextshow.registry.versions import (
+    GateDecision,
+    GateRefused,
+    gate,
+    get_version,
+    production_version,
+    promote,
+    version_metrics,
+    version_params,
+)
+
+log = logging.getLogger(__name__)
+
+
+def gate_decision(
+    sessions: sessionmaker[Session],
+    store: ArtifactStore,
+    *,
+    version_id: int,
+    metric: str,
+    tolerance: float,
+) -> GateDecision:
+    """Compare the candidate with production on the candidate's snapshot.
+
+    When production was trained on another snapshot its stored metrics are not comparable (other
+    users, other held-out likes), so its recipe (model and params) is re-evaluated on the
+    candidate's snapshot with the same protocol. Training takes seconds, so this is affordable.
+    """
+    with sessions() as session:
+        candidate = get_version(session, version_id)
+        current = production_version(session)
+        if current is None:
+            return gate(version_metrics(candidate), None, metric=metric, tolerance=tolerance)
+        if current.snapshot_id == candidate.snapshot_id:
+            return gate(
+                version_metrics(candidate),
+                version_metrics(current),
+                metric=metric,
+                tolerance=tolerance,
+                basis=f"both on snapshot {candidate.snapshot_id}",
+            )
+        snapshot_id = candidate.snapshot_id
+        recipe = TrainOptions(model=current.model_name, params=version_params(current), tune=False)
+        production_id = current.id
+    interactions = interactions_from_snapshot(read_snapshot(store, snapshot_id))
+    baseline = evaluate_recipe(interactions, recipe).metrics
+    return gate(
+        version_metrics(candidate),
+        baseline,
+        metric=metric,
+        tolerance=tolerance,
+        basis=f"version {production_id}'s recipe re-evaluated on snapshot {snapshot_id}",
+    )
+
+
+def promote_with_gate(
+    sessions: sessionmaker[Session],
+    store: ArtifactStore,
+    *,
+    version_id: int,
+    metric: str = "ndcg@10",
+    tolerance: float = 0.0,
+    force: bool = False,
+    reason: str | None = None,
+) -> GateDecision:
+    """Promote ``version_id`` if the gate passes (or forced); GateRefused otherwise.
+
+    The refusal is committed before it is raised, so the registry remembers every refusal.
+    """
+    decision = gate_decision(
+        sessions, store, version_id=version_id, metric=metric, tolerance=tolerance
+    )
+    with sessions() as session, session.begin():
+        event = promote(
+            session, version_id=version_id, decision=decision, force=force, reason=reason
+        )
+        action = event.action
+    log.info("promotion of version %s: %s (%s)", version_id, action, decision.explain())
+    if action == "refuse":
+        raise GateRefused(decision)
+    return decision

@@ -1,0 +1,194 @@
+"""Train from a snapshot, evaluate with the evaluation harness, write the artifact, register.
+
+The order makes a crash harmless: the artifact is written under a fresh key first, and the
+version row (with its checksum) is inserted last, in one transaction. A crash before that leaves
+at most an unreferenced artifact folder, never a half-registered version.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from nextshow import __version__
+from nextshow.evaluation.dataset import Interactions
+from nextshow.evaluation.evaluate import (
+    ModelEvaluation,
+    RunOptions,
+    evaluate,
+    make_model,
+    registry_factory,
+    run_evaluation,
+)
+from nextshow.evaluation.splits import TemporalHoldout
+from nextshow.pipeline.data import interactions_from_snapshot
+from nextshow.progress import progress_bar
+from nextshow.recommenders.base import Recommender
+from nextshow.registry.artifact_store import ArtifactStore, folder_sha256
+from nextshow.registry.snapshots import read_snapshot
+from nextshow.registry.versions import register_version
+
+log = logging.getLogger(__name__)
+
+STAGES = ("load snapshot", "evaluate", "fit on all data", "write artifact", "register")
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """What to train and how to evaluate it (the same protocol as ``nextshow evaluate``)."""
+
+    model: str = "time-aware"
+    params: dict[str, Any] = field(default_factory=dict)
+    tune: bool = True  # search the model's grid on the validation split (unless params given)
+    k: int = 10
+    min_likes: int = 5
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    version_id: int
+    snapshot_id: str
+    model: str
+    params: dict[str, Any]
+    metrics: dict[str, float]
+    fit_seconds: float
+    artifact_uri: str
+    artifact_sha256: str
+    artifact_bytes: int
+    wall_seconds: float
+
+
+def git_commit() -> str | None:
+    """The source tree's commit when running from a git checkout, else None."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def evaluate_recipe(
+    interactions: Interactions, options: TrainOptions, *, progress: bool = False
+) -> ModelEvaluation:
+    """Score a model recipe on the holdout split: fixed params as given, or tuned on validation."""
+    if options.params or not options.tune:
+        split = TemporalHoldout(min_likes=options.min_likes).split(
+            interactions.likes, interactions.timestamps
+        )
+        return evaluate(
+            options.model,
+            options.params,
+            split,
+            metadata=interactions.metadata,
+            options=RunOptions(k=options.k, seed=options.seed, measure_artifact=False),
+        )
+    result = run_evaluation(
+        interactions,
+        [options.model],
+        k=options.k,
+        min_likes=options.min_likes,
+        tune=True,
+        seed=options.seed,
+        progress=progress,
+    )
+    return result.models[0]
+
+
+def fit_final(
+    interactions: Interactions, model: str, params: dict[str, Any], seed: int
+) -> Recommender:
+    """The model that will serve: the chosen params fitted on every like of the snapshot."""
+    recommender = make_model(registry_factory(model), params, seed)
+    return recommender.fit(interactions.likes, interactions.metadata, interactions.timestamps)
+
+
+def train_version(
+    sessions: sessionmaker[Session],
+    store: ArtifactStore,
+    *,
+    snapshot_id: str,
+    options: TrainOptions,
+    progress: bool = False,
+) -> TrainResult:
+    """Snapshot -> evaluate -> fit on all data -> artifact -> registered candidate version."""
+    started = time.perf_counter()
+    with progress_bar(enabled=progress, total=len(STAGES), desc="train", unit="stage") as bar:
+
+        def stage(name: str) -> None:
+            bar.set_postfix_str(name)
+            log.info("train %s: %s", options.model, name)
+
+        stage(STAGES[0])
+        interactions = interactions_from_snapshot(read_snapshot(store, snapshot_id))
+        bar.update(1)
+
+        stage(STAGES[1])
+        evaluation = evaluate_recipe(interactions, options, progress=False)
+        bar.update(1)
+
+        stage(STAGES[2])
+        fit_started = time.perf_counter()
+        model = fit_final(interactions, options.model, evaluation.params, options.seed)
+        fit_seconds = time.perf_counter() - fit_started
+        bar.update(1)
+
+        stage(STAGES[3])
+        key = f"models/{options.model}-{uuid.uuid4().hex[:12]}"
+        with tempfile.TemporaryDirectory(prefix="nextshow-train-") as tmp:
+            local = Path(tmp) / "model"
+            model.save(local)
+            # The model knows column indices only; the server needs the database show id of each
+            # column (sorted snapshot ids). Written before the checksum so it is verified too.
+            # Read back by nextshow/service/holder.py (SHOW_IDS_FILE).
+            show_ids = [int(i) for i in interactions.metadata.show_ids]
+            (local / "shows.json").write_text(json.dumps({"show_ids": show_ids}) + "\n")
+            checksum, size = folder_sha256(local)
+            store.upload_dir(local, key)
+        bar.update(1)
+
+        stage(STAGES[4])
+        metrics = {**evaluation.metrics, "test_users": float(evaluation.users)}
+        with sessions() as session, session.begin():
+            version = register_version(
+                session,
+                model_name=options.model,
+                params=evaluation.params,
+                snapshot_id=snapshot_id,
+                metrics=metrics,
+                fit_seconds=fit_seconds,
+                artifact_uri=store.uri(key),
+                artifact_sha256=checksum,
+                artifact_bytes=size,
+                code_version=__version__,
+                git_commit=git_commit(),
+            )
+            version_id = version.id
+        bar.update(1)
+    return TrainResult(
+        version_id=version_id,
+        snapshot_id=snapshot_id,
+        model=options.model,
+        params=evaluation.params,
+        metrics=metrics,
+        fit_seconds=fit_seconds,
+        artifact_uri=store.uri(key),
+        artifact_sha256=checksum,
+        artifact_bytes=size,
+        wall_seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,1 @@
+"""Dataset snapshots, model versions and the artifact store they live in."""

@@ -1,0 +1,273 @@
+"""Dataset snapshots: the shows and ratings tables frozen into content-addressed Parquet files.
+
+Training reads only snapshots, never the live tables. A snapshot is three files under
+``snapshots/<id>/`` in the artifact store: ``shows.parquet``, ``ratings.parquet`` and
+``manifest.json`` (written last: a snapshot without a manifest is incomplete and ignored). The id
+is a hash of the two Parquet files and the like threshold, so exporting unchanged data gives the
+same id and writes nothing new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import scipy.sparse as sp
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from nextshow import __version__
+from nextshow.db.models import DatasetSnapshot, Rating, Show
+from nextshow.registry.artifact_store import ArtifactStore
+
+CHUNK_ROWS = 100_000
+SHOWS_SCHEMA = pa.schema(
+    [
+        ("show_id", pa.int64()),
+        ("imdb_id", pa.string()),
+        ("title", pa.string()),
+        ("title_type", pa.string()),
+        ("start_year", pa.int32()),
+        ("end_year", pa.int32()),
+        ("genres", pa.string()),
+        ("imdb_rating", pa.float32()),
+        ("imdb_votes", pa.int64()),
+        ("user_submitted", pa.bool_()),
+    ]
+)
+RATINGS_SCHEMA = pa.schema(
+    [
+        ("user_id", pa.int64()),
+        ("show_id", pa.int64()),
+        ("rating", pa.float32()),
+        ("liked", pa.bool_()),
+        ("rated_at", pa.int64()),  # unix seconds, null when unknown
+    ]
+)
+
+
+@dataclass(frozen=True)
+class SnapshotManifest:
+    """What a snapshot holds and where it came from."""
+
+    id: str
+    rows: int
+    users: int
+    shows: int
+    likes: int
+    like_threshold: float
+    data_as_of: str | None  # newest ratings.updated_at included (ISO 8601, UTC)
+    created_at: str
+    source: str
+    code_version: str
+    files: dict[str, str]  # name -> sha256
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> SnapshotManifest:
+        return cls(**json.loads(text))
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; everything is stored in UTC.
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _unix(value: datetime | None) -> int | None:
+    moment = _as_utc(value)
+    return None if moment is None else int(moment.timestamp())
+
+
+def _batches(session: Session, query: Any, schema: pa.Schema, convert: Any) -> Iterator[pa.Table]:
+    """Stream ``query`` in chunks of CHUNK_ROWS rows as Arrow tables (bounded memory)."""
+    chunk: list[tuple[Any, ...]] = []
+    for row in session.execute(query.execution_options(yield_per=CHUNK_ROWS)):
+        chunk.append(convert(row))
+        if len(chunk) >= CHUNK_ROWS:
+            yield pa.Table.from_pylist(
+                [dict(zip(schema.names, r, strict=True)) for r in chunk], schema
+            )
+            chunk = []
+    if chunk:
+        yield pa.Table.from_pylist([dict(zip(schema.names, r, strict=True)) for r in chunk], schema)
+
+
+def _parquet_bytes(tables: Iterator[pa.Table], schema: pa.Schema) -> bytes:
+    buffer = io.BytesIO()
+    # Fixed options and no wall-clock metadata: the same rows give the same bytes.
+    with pq.ParquetWriter(buffer, schema, compression="zstd", write_statistics=False) as writer:
+        for table in tables:
+            writer.write_table(table, row_group_size=CHUNK_ROWS)
+    return buffer.getvalue()
+
+
+def export_snapshot(
+    session: Session, store: ArtifactStore, *, like_threshold: float, source: str
+) -> tuple[SnapshotManifest, bool]:
+    """Freeze the shows and ratings tables; returns the manifest and whether it is new.
+
+    Read in one transaction, so a concurrent import is either wholly in or wholly out.
+    """
+    shows_query = select(
+        Show.id,
+        Show.imdb_id,
+        Show.title,
+        Show.title_type,
+        Show.start_year,
+        Show.end_year,
+        Show.genres,
+        Show.imdb_rating,
+        Show.imdb_votes,
+        Show.user_submitted,
+    ).order_by(Show.id)
+    ratings_query = select(
+        Rating.user_id, Rating.show_id, Rating.rating, Rating.liked, Rating.rated_at
+    ).order_by(Rating.user_id, Rating.show_id)
+
+    shows_bytes = _parquet_bytes(_batches(session, shows_query, SHOWS_SCHEMA, tuple), SHOWS_SCHEMA)
+    ratings_bytes = _parquet_bytes(
+        _batches(
+            session,
+            ratings_query,
+            RATINGS_SCHEMA,
+            lambda r: (r[0], r[1], r[2], bool(r[3]), _unix(r[4])),
+        ),
+        RATINGS_SCHEMA,
+    )
+    files = {
+        "shows.parquet": hashlib.sha256(shows_bytes).hexdigest(),
+        "ratings.parquet": hashlib.sha256(ratings_bytes).hexdigest(),
+    }
+    digest = hashlib.sha256(
+        json.dumps({"files": files, "like_threshold": like_threshold}, sort_keys=True).encode()
+    ).hexdigest()
+    snapshot_id = digest[:16]
+    key = f"snapshots/{snapshot_id}"
+
+    if store.exists(f"{key}/manifest.json"):
+        manifest = SnapshotManifest.from_json(store.read_bytes(f"{key}/manifest.json").decode())
+        _record(session, store, manifest)
+        return manifest, False
+
+    counts = session.execute(
+        select(
+            func.count(),
+            func.count(func.distinct(Rating.user_id)),
+            func.count(func.distinct(Rating.show_id)),
+            func.max(Rating.updated_at),
+        )
+    ).one()
+    likes = session.scalar(select(func.count()).select_from(Rating).where(Rating.liked)) or 0
+    data_as_of = _as_utc(counts[3])
+    manifest = SnapshotManifest(
+        id=snapshot_id,
+        rows=int(counts[0]),
+        users=int(counts[1]),
+        shows=int(session.scalar(select(func.count()).select_from(Show)) or 0),
+        likes=int(likes),
+        like_threshold=like_threshold,
+        data_as_of=data_as_of.isoformat() if data_as_of else None,
+        created_at=datetime.now(UTC).isoformat(),
+        source=source,
+        code_version=__version__,
+        files=files,
+    )
+    store.write_bytes(f"{key}/shows.parquet", shows_bytes)
+    store.write_bytes(f"{key}/ratings.parquet", ratings_bytes)
+    store.write_bytes(f"{key}/manifest.json", manifest.to_json().encode())  # last: the commit
+    _record(session, store, manifest)
+    return manifest, True
+
+
+def _record(session: Session, store: ArtifactStore, manifest: SnapshotManifest) -> None:
+    """Register the snapshot in the database (once)."""
+    if session.get(DatasetSnapshot, manifest.id) is not None:
+        return
+    session.add(
+        DatasetSnapshot(
+            id=manifest.id,
+            uri=store.uri(f"snapshots/{manifest.id}"),
+            rows=manifest.rows,
+            users=manifest.users,
+            shows=manifest.shows,
+            likes=manifest.likes,
+            like_threshold=manifest.like_threshold,
+            data_as_of=datetime.fromisoformat(manifest.data_as_of) if manifest.data_as_of else None,
+            manifest=manifest.to_json(),
+        )
+    )
+
+
+class SnapshotError(Exception):
+    """A snapshot that is missing, incomplete or does not match its manifest."""
+
+
+@dataclass(frozen=True)
+class SnapshotData:
+    """A snapshot read back: its manifest and its two tables."""
+
+    manifest: SnapshotManifest
+    shows: pa.Table
+    ratings: pa.Table
+
+
+def read_snapshot(store: ArtifactStore, snapshot_id: str) -> SnapshotData:
+    """Read a snapshot and check its files against the manifest's checksums."""
+    key = f"snapshots/{snapshot_id}"
+    try:
+        manifest = SnapshotManifest.from_json(store.read_bytes(f"{key}/manifest.json").decode())
+    except FileNotFoundError as exc:
+        raise SnapshotError(f"snapshot {snapshot_id} not found in {store.url}") from exc
+    tables = {}
+    for name, expected in manifest.files.items():
+        data = store.read_bytes(f"{key}/{name}")
+        if hashlib.sha256(data).hexdigest() != expected:
+            raise SnapshotError(f"{store.uri(f'{key}/{name}')}: checksum does not match manifest")
+        tables[name] = pq.read_table(io.BytesIO(data))
+    return SnapshotData(manifest, tables["shows.parquet"], tables["ratings.parquet"])
+
+
+def latest_snapshot_id(session: Session) -> str | None:
+    return session.scalar(
+        select(DatasetSnapshot.id).order_by(DatasetSnapshot.created_at.desc()).limit(1)
+    )
+
+
+def likes_matrix(
+    ratings: pa.Table,
+) -> tuple[sp.csr_matrix, sp.csr_matrix | None, np.ndarray, np.ndarray]:
+    """Likes (users x shows CSR), their timestamps (same sparsity, or None when any is missing),
+    and the database user ids and show ids of the rows and columns.
+
+    Only users and shows with at least one like get a row or column; ids are sorted, so the same
+    snapshot always gives the same matrices.
+    """
+    liked = ratings.column("liked").to_numpy(zero_copy_only=False)
+    users = ratings.column("user_id").to_numpy()[liked]
+    shows = ratings.column("show_id").to_numpy()[liked]
+    rated_at = ratings.column("rated_at").to_numpy(zero_copy_only=False)[liked]
+    user_ids, rows = np.unique(users, return_inverse=True)
+    show_ids, cols = np.unique(shows, return_inverse=True)
+    shape = (len(user_ids), len(show_ids))
+    order = np.lexsort((cols, rows))
+    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=shape[0]), out=indptr[1:])
+    indices = cols[order].astype(np.int32)
+    likes = sp.csr_matrix((np.ones(len(order), np.float32), indices, indptr), shape=shape)
+    times = np.asarray(rated_at, dtype=np.float64)[order]
+    timestamps = None
+    if len(times) and not np.isnan(times).any():
+        timestamps = sp.csr_matrix((times, indices.copy(), indptr.copy()), shape=shape)
+    return likes, timestamps, user_ids, show_ids
