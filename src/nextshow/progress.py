@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
@@ -16,3 +17,15 @@ def progress_enabled(setting: bool | None) -> bool:
 def progress_bar(*, enabled: bool, **kwargs: Any) -> tqdm:
     """A tqdm bar on stderr; ``enabled=False`` gives a silent one with the same interface."""
     return tqdm(disable=not enabled, file=sys.stderr, dynamic_ncols=True, **kwargs)
+
+
+def file_progress_bar(path: Path, *, enabled: bool, desc: str) -> tqdm:
+    """A bar over a file's size in bytes, for importers that report bytes consumed."""
+    return progress_bar(
+        enabled=enabled,
+        total=path.stat().st_size,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        desc=desc,
+    )

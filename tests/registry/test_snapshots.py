@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from nextshow.catalog.normalize import normalize_title
 from nextshow.db.models import DatasetSnapshot, Rating, Show, User
+from nextshow.pipeline.data import likes_matrix
 from nextshow.registry.artifact_store import ArtifactStore
 from nextshow.registry.snapshots import (
     SnapshotError,
     export_snapshot,
-    likes_matrix,
     read_snapshot,
 )
 

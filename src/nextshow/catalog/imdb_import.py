@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from nextshow.catalog.store import MAX_GENRES, MAX_TITLE, ShowSpec, get_or_create_shows
 from nextshow.db.session import transaction
-from nextshow.progress import progress_bar
+from nextshow.progress import file_progress_bar
 from nextshow.rejects import ImportSummary, Reject, write_rejects_report
 from nextshow.textio import iter_lines
 
@@ -76,14 +76,7 @@ def import_imdb_titles(
         summary.unchanged += written.unchanged
         batch.clear()
 
-    bar = progress_bar(
-        enabled=progress,
-        total=basics_path.stat().st_size,
-        unit="B",
-        unit_scale=True,
-        unit_divisor=1024,
-        desc=f"titles {basics_path.name}",
-    )
+    bar = file_progress_bar(basics_path, enabled=progress, desc=f"titles {basics_path.name}")
     with bar:
         for item in _iter_basics(basics_path, title_types, votes, on_progress=bar.update):
             if item is None:

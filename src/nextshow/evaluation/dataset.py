@@ -162,7 +162,7 @@ def build_interactions(
             times[i] = float(ts)
 
     shape = (len(user_index), len(show_index))
-    likes, timestamps = _csr_pair(user_col, show_col, times, shape)
+    likes, timestamps = csr_pair(user_col, show_col, times, shape)
     if not all_timed:
         if len(liked_items):
             log.warning("some likes have no timestamp: splits will use show-index order")
@@ -189,7 +189,7 @@ def build_interactions(
     )
 
 
-def _csr_pair(
+def csr_pair(
     rows: np.ndarray, cols: np.ndarray, times: np.ndarray, shape: tuple[int, int]
 ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """A likes CSR and a timestamps CSR with identical, canonical (row, column sorted) sparsity.

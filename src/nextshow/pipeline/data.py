@@ -3,10 +3,34 @@
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
+import scipy.sparse as sp
 
-from nextshow.evaluation.dataset import Interactions
+from nextshow.evaluation.dataset import Interactions, csr_pair
 from nextshow.recommenders.base import ShowMetadata
-from nextshow.registry.snapshots import SnapshotData, likes_matrix
+from nextshow.registry.snapshots import SnapshotData
+
+
+def likes_matrix(
+    ratings: pa.Table,
+) -> tuple[sp.csr_matrix, sp.csr_matrix | None, np.ndarray, np.ndarray]:
+    """Likes (users x shows CSR), their timestamps (same sparsity; None when any is missing), and
+    the database user ids and show ids of the rows and columns.
+
+    Only users and shows with at least one like get a row or column; ids are sorted, so the same
+    snapshot always gives the same matrices.
+    """
+    liked = ratings.column("liked").to_numpy(zero_copy_only=False)
+    users = ratings.column("user_id").to_numpy()[liked]
+    shows = ratings.column("show_id").to_numpy()[liked]
+    rated_at = ratings.column("rated_at").to_numpy(zero_copy_only=False)[liked]
+    user_ids, rows = np.unique(users, return_inverse=True)
+    show_ids, cols = np.unique(shows, return_inverse=True)
+    times = np.asarray(rated_at, dtype=np.float64)
+    likes, timestamps = csr_pair(rows, cols, times, (len(user_ids), len(show_ids)))
+    if len(times) == 0 or np.isnan(times).any():
+        return likes, None, user_ids, show_ids
+    return likes, timestamps, user_ids, show_ids
 
 
 def interactions_from_snapshot(data: SnapshotData) -> Interactions:

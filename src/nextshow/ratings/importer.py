@@ -41,7 +41,7 @@ from nextshow.catalog.store import (
 )
 from nextshow.db.models import Rating, User
 from nextshow.db.session import transaction
-from nextshow.progress import progress_bar
+from nextshow.progress import file_progress_bar
 from nextshow.ratings.formats import ParsedRating, ShowRef, iter_ratings
 from nextshow.rejects import ImportSummary, Reject, write_rejects_report
 
@@ -72,14 +72,7 @@ def import_ratings(
     """
     summary = ImportSummary()
     stats = _BatchStats()
-    bar = progress_bar(
-        enabled=progress,
-        total=path.stat().st_size,
-        unit="B",
-        unit_scale=True,
-        unit_divisor=1024,
-        desc=f"ratings {path.name}",
-    )
+    bar = file_progress_bar(path, enabled=progress, desc=f"ratings {path.name}")
     with bar:
         batch: list[ParsedRating] = []
         for item in iter_ratings(path, fmt, items_path, on_progress=bar.update):

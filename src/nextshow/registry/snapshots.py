@@ -17,10 +17,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-import scipy.sparse as sp
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -243,31 +241,3 @@ def latest_snapshot_id(session: Session) -> str | None:
     return session.scalar(
         select(DatasetSnapshot.id).order_by(DatasetSnapshot.created_at.desc()).limit(1)
     )
-
-
-def likes_matrix(
-    ratings: pa.Table,
-) -> tuple[sp.csr_matrix, sp.csr_matrix | None, np.ndarray, np.ndarray]:
-    """Likes (users x shows CSR), their timestamps (same sparsity, or None when any is missing),
-    and the database user ids and show ids of the rows and columns.
-
-    Only users and shows with at least one like get a row or column; ids are sorted, so the same
-    snapshot always gives the same matrices.
-    """
-    liked = ratings.column("liked").to_numpy(zero_copy_only=False)
-    users = ratings.column("user_id").to_numpy()[liked]
-    shows = ratings.column("show_id").to_numpy()[liked]
-    rated_at = ratings.column("rated_at").to_numpy(zero_copy_only=False)[liked]
-    user_ids, rows = np.unique(users, return_inverse=True)
-    show_ids, cols = np.unique(shows, return_inverse=True)
-    shape = (len(user_ids), len(show_ids))
-    order = np.lexsort((cols, rows))
-    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=shape[0]), out=indptr[1:])
-    indices = cols[order].astype(np.int32)
-    likes = sp.csr_matrix((np.ones(len(order), np.float32), indices, indptr), shape=shape)
-    times = np.asarray(rated_at, dtype=np.float64)[order]
-    timestamps = None
-    if len(times) and not np.isnan(times).any():
-        timestamps = sp.csr_matrix((times, indices.copy(), indptr.copy()), shape=shape)
-    return likes, timestamps, user_ids, show_ids
