@@ -1,0 +1,1 @@
+"""The recommendation service: FastAPI app, Huey worker, model holder (see docs/architecture.md)."""

@@ -1,0 +1,73 @@
+"""Route dependencies, written once as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from nextshow.catalog.matching import TitleIndex
+from nextshow.config import Settings
+from nextshow.registry.artifact_store import ArtifactStore
+from nextshow.service.holder import ModelHolder, ServingModel
+from nextshow.service.middleware import Metrics
+from nextshow.service.problems import ProblemError
+from nextshow.service.queue import PredictionQueue
+
+
+@dataclass
+class Services:
+    """Everything a request may need; built once per process in the app's lifespan."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: ArtifactStore
+    index: TitleIndex
+    holder: ModelHolder
+    queue: PredictionQueue
+    metrics: Metrics = field(default_factory=Metrics)
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_session(services: ServicesDep) -> Iterator[Session]:
+    with services.sessions() as session:
+        yield session
+
+
+def get_model(services: ServicesDep) -> ServingModel:
+    # Read once per request: a hot swap during the request does not affect it.
+    return services.holder.current
+
+
+def get_index(services: ServicesDep) -> TitleIndex:
+    return services.index
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+RecommenderDep = Annotated[ServingModel, Depends(get_model)]
+IndexDep = Annotated[TitleIndex, Depends(get_index)]
+
+
+def require_admin(request: Request, services: ServicesDep) -> None:
+    """Bearer token from settings; without a configured token the admin routes do not exist."""
+    token = services.settings.admin_token
+    if token is None:
+        raise ProblemError(404, "admin routes are disabled (no NEXTSHOW_ADMIN_TOKEN set)")
+    header = request.headers.get("authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
+        raise ProblemError(
+            401, "a valid admin bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+        )

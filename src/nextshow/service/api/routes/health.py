@@ -1,0 +1,110 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import func, select, text
+
+from nextshow.service.api.deps import ServicesDep
+from nextshow.service.schemas import Health, Readiness
+from nextshow.service.tables import STATUSES, PredictionRequest
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=Health, summary="The process is alive")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def _readiness(services: Any) -> tuple[int, dict[str, Any]]:
+    database: dict[str, Any] = {"ok": True, "detail": None}
+    try:
+        with services.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as err:
+        database = {"ok": False, "detail": f"{err.__class__.__name__}: {err}"[:500]}
+    queue: dict[str, Any] = {"ok": True, "detail": None}
+    try:
+        queue["detail"] = f"{services.queue.pending()} pending"
+    except Exception as err:
+        queue = {"ok": False, "detail": f"{err.__class__.__name__}: {err}"[:500]}
+    status = services.holder.status()
+    model_ok = not (status.fallback and services.settings.require_model)
+    if status.fallback:
+        detail = "no production model could be loaded: answering with popularity"
+    else:
+        detail = f"serving version {status.version_id} ({status.name})"
+    if status.last_error:
+        detail += f"; {status.last_error}"
+    model = {
+        "ok": model_ok,
+        "detail": detail,
+        "version": status.version_id,
+        "name": status.name,
+        "fallback": status.fallback,
+        "loaded_at": status.loaded_at,
+        "last_check": status.last_check,
+        "failed_version": status.failed_version_id,
+        "last_error": status.last_error,
+    }
+    ready = database["ok"] and queue["ok"] and model_ok
+    degraded = status.fallback or status.last_error is not None
+    overall = "unavailable" if not ready else ("degraded" if degraded else "ok")
+    body = {"status": overall, "database": database, "queue": queue, "model": model}
+    return (200 if ready else 503), body
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "Not ready"}},
+    summary="Database, queue and model: ready to answer?",
+)
+async def readyz(services: ServicesDep) -> Any:
+    status_code, body = await run_in_threadpool(_readiness, services)
+    payload = Readiness.model_validate(body).model_dump(mode="json")
+    return JSONResponse(payload, status_code=status_code)
+
+
+def _collect(services: Any) -> None:
+    metrics = services.metrics
+    try:
+        metrics.queue_depth.set(services.queue.pending())
+    except Exception:
+        log.warning("metrics: queue depth unavailable", exc_info=True)
+    status = services.holder.status()
+    metrics.model_version.set(status.version_id or 0)
+    metrics.model_fallback.set(1 if status.fallback else 0)
+    try:
+        with services.sessions() as session:
+            counts = dict(
+                session.execute(
+                    select(PredictionRequest.status, func.count()).group_by(
+                        PredictionRequest.status
+                    )
+                ).all()
+            )
+        for name in STATUSES:
+            metrics.predictions.labels(name).set(counts.get(name, 0))
+    except Exception:
+        log.warning("metrics: prediction counts unavailable", exc_info=True)
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+    summary="Prometheus metrics",
+)
+async def metrics(services: ServicesDep) -> Response:
+    await run_in_threadpool(_collect, services)
+    return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)

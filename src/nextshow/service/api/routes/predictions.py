@@ -1,0 +1,95 @@
+"""Asynchronous predictions: ask (202 + id), then poll until done."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Response
+
+from nextshow.service.api.deps import ServicesDep, SessionDep
+from nextshow.service.predictions import IdempotencyConflict, create_request, public_view
+from nextshow.service.problems import ProblemError, problem_responses
+from nextshow.service.recommend import liked_ids, match_inputs
+from nextshow.service.schemas import PredictionAccepted, PredictionCreate, PredictionPublic
+from nextshow.service.tables import PredictionRequest
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/api/predictions", tags=["predictions"])
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=PredictionAccepted,
+    responses=problem_responses(400, 409, 413, 422, 429, 503),
+    summary="Ask for recommendations; poll status_url for the answer",
+)
+def create_prediction(
+    body: PredictionCreate,
+    response: Response,
+    services: ServicesDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1,
+            max_length=128,
+            pattern=r"^[\x21-\x7e]+$",
+            description="Repeat a POST safely: the same key and body return the same prediction.",
+        ),
+    ] = None,
+) -> dict[str, Any]:
+    # Matching may create user-submitted shows; they, and the request, commit together before
+    # the 202, so an accepted request is never lost even when no worker runs.
+    with services.sessions() as session, session.begin():
+        matches = match_inputs(services.index, body.shows, session=session)
+        if not liked_ids(matches):
+            raise ProblemError(
+                422,
+                "none of the shows could be identified: pick one of the candidates",
+                kind="no-match",
+                matches=matches,
+            )
+        try:
+            request, created = create_request(
+                session,
+                inputs=body.shows,
+                matches=matches,
+                user_external_id=body.user_id,
+                n=body.n,
+                idempotency_key=idempotency_key,
+            )
+        except IdempotencyConflict as err:
+            raise ProblemError(409, str(err), kind="idempotency-conflict") from err
+        request_id, status = request.id, request.status
+        stored_matches = request.matches
+    if created:
+        try:
+            services.queue.enqueue_prediction(request_id)
+        except Exception:
+            # Stored but not queued: the worker's periodic sweep re-enqueues stale requests.
+            log.exception("could not enqueue prediction %s; it will be re-enqueued", request_id)
+    status_url = f"/api/predictions/{request_id}"
+    response.headers["Location"] = status_url
+    return {
+        "prediction_id": request_id,
+        "status": status,
+        "status_url": status_url,
+        "matches": json.loads(stored_matches),
+    }
+
+
+@router.get(
+    "/{prediction_id}",
+    response_model=PredictionPublic,
+    responses=problem_responses(404, 422, 429),
+    summary="A prediction's status, and its recommendations when done",
+)
+def get_prediction(prediction_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
+    request = session.get(PredictionRequest, str(prediction_id))
+    if request is None:
+        raise ProblemError(404, f"no prediction {prediction_id}", kind="not-found")
+    return public_view(request)

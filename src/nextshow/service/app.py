@@ -1,0 +1,133 @@
+"""The FastAPI application factory.
+
+``create_app(settings)`` builds the app; its lifespan opens the database (applying migrations),
+loads the title index and the model holder, and connects the queue. With ``run_worker=True``
+(``nextshow serve``) a Huey consumer runs in the same process and shares the holder.
+
+This module and everything it imports are serving code: no ``nextshow.pipeline``,
+``nextshow.evaluation`` or scikit-learn (a test checks the import boundary).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+
+from nextshow import __version__
+from nextshow.catalog.matching import load_title_index
+from nextshow.config import Settings, get_settings
+from nextshow.db.session import ensure_schema, make_engine, session_factory
+from nextshow.registry.artifact_store import ArtifactStore
+from nextshow.service.api.deps import Services
+from nextshow.service.api.routes import admin, health, predictions, recommendations, shows
+from nextshow.service.holder import ModelHolder
+from nextshow.service.middleware import (
+    BodyLimitMiddleware,
+    Metrics,
+    MetricsMiddleware,
+    RateLimiter,
+    RateLimitMiddleware,
+)
+from nextshow.service.problems import install_problem_handlers, problem_response
+from nextshow.service.queue import PredictionQueue, WorkerContext
+
+log = logging.getLogger(__name__)
+
+
+def build_services(settings: Settings, metrics: Metrics | None = None) -> Services:
+    """Open everything a request needs (migrating the database first)."""
+    settings.ensure_home()
+    engine = make_engine(settings.db_url)
+    ensure_schema(engine)
+    sessions = session_factory(engine)
+    store = ArtifactStore(settings.artifacts_url, settings.artifact_options)
+    with sessions() as session:
+        index = load_title_index(session)
+    holder = ModelHolder(
+        sessions, store, settings.model_cache_dir, poll_seconds=settings.model_poll_seconds
+    )
+    holder.start()
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        store=store,
+        index=index,
+        holder=holder,
+        queue=PredictionQueue(settings),
+        metrics=metrics or Metrics(),
+    )
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool = False) -> FastAPI:
+    """The API; with ``run_worker`` also a thread consumer of the queue (embedded default)."""
+    settings = settings or get_settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = build_services(settings, metrics)
+        app.state.services = services
+        consumer = None
+        if run_worker:
+            services.queue.attach(WorkerContext(services.sessions, services.holder))
+            consumer = services.queue.consumer()
+            consumer.start()
+        log.info(
+            "nextshow API ready: %d shows indexed, model %s, queue %s%s",
+            len(services.index),
+            services.holder.status().version_id or "fallback",
+            settings.effective_queue_url.split("@")[-1],
+            f", {settings.worker_threads} worker threads" if run_worker else "",
+        )
+        try:
+            yield
+        finally:
+            if consumer is not None:
+                consumer.stop(graceful=True)
+            services.holder.stop()
+            services.engine.dispose()
+
+    app = FastAPI(
+        title="nextshow",
+        version=__version__,
+        description="Tell it shows you like, get shows you will probably like.",
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unavailable: %s", exc)
+        return problem_response(
+            503,
+            "the database is unavailable; try again shortly",
+            instance=request.url.path,
+            kind="unavailable",
+            headers={"Retry-After": "5"},
+        )
+
+    for module in (predictions, recommendations, shows, health, admin):
+        app.include_router(module.router)
+
+    # Added innermost first: CORS outermost (its headers reach error answers too), then metrics
+    # (counting 413 and 429), the rate limit, and the body limit nearest the routes.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.rate_limit_per_minute > 0:
+        app.add_middleware(RateLimitMiddleware, limiter=RateLimiter(settings.rate_limit_per_minute))
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Authorization", "Idempotency-Key"],
+            expose_headers=["Location", "Retry-After"],
+        )
+    return app

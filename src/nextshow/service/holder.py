@@ -1,0 +1,340 @@
+"""The model holder: the production model in memory, hot-swapped when the registry changes.
+
+Every request reads :attr:`ModelHolder.current` once and uses that :class:`ServingModel` to the
+end, so a swap (one reference assignment) never changes a model under a running request, and
+no request waits for a load: loading happens in the holder's polling thread.
+
+Without a production model the holder serves a popularity list computed from the store and
+flags every answer (``fallback``). When a newly promoted version cannot be loaded (an
+:class:`ArtifactError`: bad checksum, missing file...), the holder keeps the model it has, logs
+the failure and reports it in ``/readyz`` until a loadable version is promoted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from nextshow.db.models import ModelVersion, Rating, Show
+from nextshow.recommenders.artifact import ArtifactError, load_artifact
+from nextshow.recommenders.base import Recommender
+from nextshow.registry.artifact_store import ArtifactStore
+from nextshow.registry.loading import fetch_artifact
+from nextshow.registry.versions import production_version
+
+log = logging.getLogger(__name__)
+
+# Written next to the model by pipeline/train.py: {"show_ids": [database id of column 0, ...]}.
+SHOW_IDS_FILE = "shows.json"
+FALLBACK_NAME = "popularity-fallback"
+# How many shows the popularity fallback ranks; more than any page asks for.
+FALLBACK_SIZE = 500
+# While on the fallback, recompute it at most this often (new likes change popularity).
+FALLBACK_REFRESH_SECONDS = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class ShowInfo:
+    """What an answer shows about a show, cached with the model so answering needs no query."""
+
+    id: int
+    title: str
+    imdb_id: str | None
+    start_year: int | None
+    end_year: int | None
+    genres: tuple[str, ...]
+    imdb_rating: float | None
+
+    @classmethod
+    def from_show(cls, show: Show) -> ShowInfo:
+        return cls(
+            id=show.id,
+            title=show.title,
+            imdb_id=show.imdb_id,
+            start_year=show.start_year,
+            end_year=show.end_year,
+            genres=tuple(g for g in (show.genres or "").split(",") if g),
+            imdb_rating=show.imdb_rating,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "imdb_id": self.imdb_id,
+            "title": self.title,
+            "start_year": self.start_year,
+            "end_year": self.end_year,
+            "genres": list(self.genres),
+            "imdb_rating": self.imdb_rating,
+            "imdb_url": f"https://www.imdb.com/title/{self.imdb_id}/" if self.imdb_id else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """One recommended show by database id, with the liked show ids that led to it."""
+
+    show_id: int
+    score: float
+    because: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServingModel:
+    """A loaded model with its column -> show id mapping, or the popularity fallback.
+
+    Immutable: the holder replaces it as a whole.
+    """
+
+    version_id: int | None
+    name: str
+    recommender: Recommender | None
+    show_ids: np.ndarray  # int64, database id of each model column
+    popular: tuple[Scored, ...]  # for the fallback, and for likes the model does not know
+    details: dict[int, ShowInfo]
+    loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    position: dict[int, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "position", {int(s): i for i, s in enumerate(self.show_ids.tolist())}
+        )
+
+    @property
+    def fallback(self) -> bool:
+        return self.recommender is None
+
+    def recommend(self, liked_show_ids: Sequence[int], n: int) -> tuple[list[Scored], bool]:
+        """Top ``n`` shows for someone who liked ``liked_show_ids``; and whether popularity
+        answered (no model, or none of the liked shows is known to it, e.g. a new show)."""
+        known = [self.position[s] for s in liked_show_ids if s in self.position]
+        if self.recommender is None or not known:
+            liked = set(liked_show_ids)
+            return [p for p in self.popular if p.show_id not in liked][:n], True
+        recs = self.recommender.recommend(known, n)
+        ids = self.show_ids
+        return [
+            Scored(int(ids[r.show]), r.score, tuple(int(ids[b]) for b in r.because)) for r in recs
+        ], False
+
+
+def read_show_ids(folder: Path, n_shows: int) -> np.ndarray:
+    """The artifact's column -> show id mapping, checked against the model's number of shows."""
+    path = folder / SHOW_IDS_FILE
+    if not path.is_file():
+        raise ArtifactError(path, "missing: the artifact has no show id mapping (retrain it)")
+    try:
+        ids = json.loads(path.read_text())["show_ids"]
+        arr = np.asarray(ids, dtype=np.int64)
+    except (ValueError, KeyError, TypeError) as err:
+        raise ArtifactError(path, f"not a show id list: {err}") from err
+    if arr.ndim != 1 or len(arr) != n_shows:
+        raise ArtifactError(path, f"has {arr.size} show ids for a model of {n_shows} shows")
+    return arr
+
+
+def popular_shows(session: Session, limit: int = FALLBACK_SIZE) -> list[Scored]:
+    """Shows by number of likes (then IMDb votes), scores scaled to 0–1: the fallback answer."""
+    likes = func.count(Rating.show_id)
+    rows = session.execute(
+        select(Rating.show_id, likes)
+        .join(Show, Show.id == Rating.show_id)
+        .where(Rating.liked)
+        .group_by(Rating.show_id, Show.imdb_votes)
+        .order_by(likes.desc(), Show.imdb_votes.desc().nulls_last(), Rating.show_id)
+        .limit(limit)
+    ).all()
+    if not rows:
+        # No likes yet (a catalogue only): IMDb votes are the best popularity signal left.
+        ids = session.scalars(
+            select(Show.id).order_by(Show.imdb_votes.desc().nulls_last(), Show.id).limit(limit)
+        ).all()
+        return [Scored(int(i), 0.0) for i in ids]
+    top = float(rows[0][1])
+    return [Scored(int(show_id), float(count) / top) for show_id, count in rows]
+
+
+def show_details(session: Session, show_ids: Iterable[int]) -> dict[int, ShowInfo]:
+    """ShowInfo for the given ids (in chunks: PostgreSQL and SQLite limit bound parameters)."""
+    wanted = sorted({int(s) for s in show_ids})
+    out: dict[int, ShowInfo] = {}
+    for start in range(0, len(wanted), 5000):
+        chunk = wanted[start : start + 5000]
+        for show in session.scalars(select(Show).where(Show.id.in_(chunk))):
+            out[show.id] = ShowInfo.from_show(show)
+    return out
+
+
+@dataclass(frozen=True)
+class HolderStatus:
+    """What /readyz reports about the model."""
+
+    version_id: int | None
+    name: str | None
+    fallback: bool
+    loaded_at: datetime | None
+    last_check: datetime | None
+    failed_version_id: int | None
+    last_error: str | None
+
+
+class ModelHolder:
+    """Holds the serving model; :meth:`refresh` (or the polling thread) follows the registry."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        store: ArtifactStore,
+        cache_dir: Path,
+        *,
+        poll_seconds: float = 5.0,
+    ) -> None:
+        self._sessions = sessions
+        self._store = store
+        self._cache_dir = cache_dir
+        self._poll_seconds = poll_seconds
+        self._current: ServingModel | None = None
+        self._refresh_lock = threading.Lock()  # one load at a time; readers never take it
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._failed_version_id: int | None = None
+        self._last_error: str | None = None
+        self._last_check: datetime | None = None
+        self._fallback_built = 0.0
+
+    @property
+    def current(self) -> ServingModel:
+        """The model to answer with (loads one on first use if :meth:`start` was not called)."""
+        model = self._current
+        if model is None:
+            self.refresh()
+            model = self._current
+            assert model is not None
+        return model
+
+    def status(self) -> HolderStatus:
+        model = self._current
+        return HolderStatus(
+            version_id=model.version_id if model else None,
+            name=model.name if model else None,
+            fallback=model.fallback if model else True,
+            loaded_at=model.loaded_at if model else None,
+            last_check=self._last_check,
+            failed_version_id=self._failed_version_id,
+            last_error=self._last_error,
+        )
+
+    # -- following the registry -----------------------------------------------------------
+
+    def refresh(self) -> bool:
+        """Check the registry once; load and swap in a new production version. True if swapped.
+
+        A version that failed to load is not retried until another version is promoted (the
+        artifact will not heal by itself); the previous model keeps answering meanwhile.
+        """
+        with self._refresh_lock:
+            self._last_check = datetime.now(UTC)
+            with self._sessions() as session:
+                version = production_version(session)
+            current = self._current
+            if version is None:
+                stale = time.monotonic() - self._fallback_built > FALLBACK_REFRESH_SECONDS
+                if current is None or (current.fallback and stale):
+                    self._swap(self._build_fallback())
+                    return True
+                return False
+            if current is not None and current.version_id == version.id:
+                return False
+            if version.id == self._failed_version_id:
+                return False
+            try:
+                loaded = self._load(version)
+            except (ArtifactError, OSError, ValueError) as err:
+                # OSError: the store is unreachable; ValueError: a bad URI. Keep what we have.
+                self._failed_version_id = version.id
+                self._last_error = f"version {version.id} failed to load: {err}"
+                log.error("%s; keeping %s", self._last_error, self._describe(current))
+                if current is None:
+                    self._swap(self._build_fallback())
+                return False
+            self._failed_version_id = None
+            self._last_error = None
+            self._swap(loaded)
+            log.info("serving model version %s (%s)", version.id, version.model_name)
+            return True
+
+    def _describe(self, model: ServingModel | None) -> str:
+        if model is None:
+            return "no model"
+        if model.fallback:
+            return "the popularity fallback"
+        return f"version {model.version_id}"
+
+    def _swap(self, model: ServingModel) -> None:
+        # A single reference assignment: readers see the old or the new model, never a mix.
+        self._current = model
+
+    def _load(self, version: ModelVersion) -> ServingModel:
+        started = time.perf_counter()
+        folder = fetch_artifact(self._store, version, self._cache_dir)
+        recommender = load_artifact(folder)
+        show_ids = read_show_ids(folder, recommender.n_shows_)
+        with self._sessions() as session:
+            popular = popular_shows(session)
+            details = show_details(session, [*show_ids.tolist(), *(p.show_id for p in popular)])
+        log.info("loaded version %s in %.2fs", version.id, time.perf_counter() - started)
+        return ServingModel(
+            version_id=version.id,
+            name=version.model_name,
+            recommender=recommender,
+            show_ids=show_ids,
+            popular=tuple(popular),
+            details=details,
+        )
+
+    def _build_fallback(self) -> ServingModel:
+        with self._sessions() as session:
+            popular = popular_shows(session)
+            details = show_details(session, (p.show_id for p in popular))
+        self._fallback_built = time.monotonic()
+        log.warning("no production model: answering with popularity (%d shows)", len(popular))
+        return ServingModel(
+            version_id=None,
+            name=FALLBACK_NAME,
+            recommender=None,
+            show_ids=np.zeros(0, dtype=np.int64),
+            popular=tuple(popular),
+            details=details,
+        )
+
+    def start(self) -> None:
+        """Load now, then poll the registry every ``poll_seconds`` in a daemon thread."""
+        self.refresh()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._poll, name="model-holder", daemon=True)
+            self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self._poll_seconds):
+            try:
+                self.refresh()
+            except Exception:
+                # The database may be down for a moment; the next poll tries again.
+                log.exception("model holder: registry check failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None

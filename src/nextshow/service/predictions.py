@@ -1,0 +1,224 @@
+"""Prediction requests in the database: create (API), process (worker), read (API).
+
+Processing is idempotent so the queue may deliver a task more than once (a retry after a
+transient error, a worker killed after committing but before acknowledging, the periodic
+re-enqueue of stale requests): a request that is no longer ``pending`` is left alone, and likes
+are written with INSERT ... ON CONFLICT on the ratings key (user_id, show_id), so a second run
+never records a like twice. Likes, results and the status change commit in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Insert, Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from nextshow.db.models import Rating, User, utcnow
+from nextshow.service.holder import ServingModel
+from nextshow.service.recommend import answer, liked_ids
+from nextshow.service.tables import PredictionRequest
+
+log = logging.getLogger(__name__)
+
+WEB_SOURCE = "web"
+
+
+class IdempotencyConflict(Exception):
+    """An Idempotency-Key was reused with a different request body."""
+
+
+def _insert(session: Session, table: Table) -> Insert:
+    """The dialect's INSERT (both offer ``on_conflict_do_nothing`` / ``do_update``)."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"INSERT ... ON CONFLICT is not supported on {name}")
+
+
+def create_request(
+    session: Session,
+    *,
+    inputs: Sequence[str],
+    matches: list[dict[str, Any]],
+    user_external_id: str | None,
+    n: int,
+    idempotency_key: str | None = None,
+) -> tuple[PredictionRequest, bool]:
+    """Store a pending request (the caller commits); returns it and whether it is new.
+
+    With an ``idempotency_key`` already used for the same inputs, the earlier request is
+    returned; for other inputs, :class:`IdempotencyConflict`.
+    """
+    body = json.dumps({"shows": list(inputs), "user_id": user_external_id, "n": n})
+    now = utcnow()
+    request_id = str(uuid.uuid4())
+    values = {
+        "id": request_id,
+        "status": "pending",
+        "inputs": body,
+        "matches": json.dumps(matches),
+        "user_external_id": user_external_id,
+        "n": n,
+        "attempts": 0,
+        "idempotency_key": idempotency_key,
+        "created_at": now,
+        "updated_at": now,
+    }
+    table = PredictionRequest.__table__
+    stmt = _insert(session, table).values(**values)
+    if idempotency_key is not None:
+        # Two concurrent POSTs with one key: the database lets exactly one row in.
+        stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
+    session.execute(stmt)
+    if idempotency_key is not None:
+        row = session.scalars(
+            select(PredictionRequest).where(PredictionRequest.idempotency_key == idempotency_key)
+        ).one()
+        if row.id != request_id:
+            if row.inputs != body:
+                raise IdempotencyConflict(
+                    f"Idempotency-Key {idempotency_key!r} was used for another request"
+                )
+            return row, False
+        return row, True
+    return session.get(PredictionRequest, request_id), True  # type: ignore[return-value]
+
+
+def ensure_user(session: Session, *, external_id: str, anonymous: bool) -> int:
+    """The id of the web user ``external_id``, created once even under concurrent calls."""
+    stmt = (
+        _insert(session, User.__table__)
+        .values(
+            external_id=external_id, source=WEB_SOURCE, anonymous=anonymous, created_at=utcnow()
+        )
+        .on_conflict_do_nothing(index_elements=["source", "external_id"])
+    )
+    session.execute(stmt)
+    return session.scalars(
+        select(User.id).where(User.source == WEB_SOURCE, User.external_id == external_id)
+    ).one()
+
+
+def record_likes(session: Session, *, user_id: int, show_ids: Sequence[int]) -> None:
+    """Record ``show_ids`` as likes of ``user_id``: the feedback the next training reads.
+
+    ON CONFLICT on the primary key (user_id, show_id): a row that is already a like is left
+    untouched (its updated_at too, so it is not counted as a new like again); an earlier rating
+    below the like threshold becomes a like, because the user now says so.
+    """
+    if not show_ids:
+        return
+    now = utcnow()
+    stmt = _insert(session, Rating.__table__).values(
+        [
+            {
+                "user_id": user_id,
+                "show_id": show_id,
+                "rating": None,
+                "liked": True,
+                "source": WEB_SOURCE,
+                "rated_at": now,
+                "updated_at": now,
+            }
+            for show_id in show_ids
+        ]
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["user_id", "show_id"],
+        set_={"liked": True, "source": WEB_SOURCE, "rated_at": now, "updated_at": now},
+        where=Rating.__table__.c.liked.is_(False),
+    )
+    session.execute(stmt)
+
+
+def process_request(
+    sessions: sessionmaker[Session], model: ServingModel, request_id: str
+) -> str | None:
+    """Record the request's likes and store its recommendations; returns the final status.
+
+    ``None`` when no such request exists. Safe to run any number of times (see module doc).
+    """
+    with sessions() as session, session.begin():
+        # FOR UPDATE (PostgreSQL) makes a second delivery wait and then see "done"; on SQLite
+        # the first write takes the database lock, and ON CONFLICT keeps likes single anyway.
+        request = session.get(PredictionRequest, request_id, with_for_update=True)
+        if request is None:
+            log.warning("prediction %s does not exist", request_id)
+            return None
+        if request.status != "pending":
+            return request.status
+        request.attempts += 1
+        matches = json.loads(request.matches)
+        liked = liked_ids(matches)
+        if request.user_external_id is None:
+            external_id, anonymous = f"anon:{request.id}", True
+        else:
+            external_id, anonymous = request.user_external_id, False
+        user_id = ensure_user(session, external_id=external_id, anonymous=anonymous)
+        record_likes(session, user_id=user_id, show_ids=liked)
+        result = answer(model, liked, request.n)
+        request.user_id = user_id
+        request.results = json.dumps(result)  # recommendations and the model that made them
+        request.model_version_id = model.version_id
+        request.fallback = result["model"]["fallback"]
+        request.status = "done"
+        request.updated_at = utcnow()
+    log.debug("prediction %s done with %s", request_id, result["model"])
+    return "done"
+
+
+def mark_failed(sessions: sessionmaker[Session], request_id: str, error: str) -> None:
+    """Give up on a request (no retries left, or an error no retry can fix)."""
+    with sessions() as session, session.begin():
+        request = session.get(PredictionRequest, request_id, with_for_update=True)
+        if request is not None and request.status == "pending":
+            request.status = "failed"
+            request.error = error[:2000]
+            request.updated_at = utcnow()
+
+
+def stale_pending(sessions: sessionmaker[Session], older_than: timedelta) -> list[str]:
+    """Ids of requests still pending after ``older_than``: their task was lost (e.g. Redis
+    restarted without persistence) or never enqueued (the queue was down at POST time)."""
+    cutoff = utcnow() - older_than
+    with sessions() as session:
+        if session.get_bind().dialect.name == "sqlite":
+            cutoff = cutoff.replace(tzinfo=None)  # SQLite stores naive UTC text
+        return list(
+            session.scalars(
+                select(PredictionRequest.id)
+                .where(PredictionRequest.status == "pending", PredictionRequest.created_at < cutoff)
+                .limit(1000)
+            )
+        )
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes (stored as UTC): label them, as PostgreSQL does.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def public_view(request: PredictionRequest) -> dict[str, Any]:
+    """A ``PredictionPublic`` body for a stored request."""
+    body: dict[str, Any] = {
+        "prediction_id": request.id,
+        "status": request.status,
+        "created_at": _utc(request.created_at),
+        "updated_at": _utc(request.updated_at),
+        "matches": json.loads(request.matches),
+        "recommendations": None,
+        "model": None,
+        "error": request.error,
+    }
+    if request.status == "done" and request.results:
+        body.update(json.loads(request.results))
+    return body

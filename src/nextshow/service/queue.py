@@ -1,0 +1,250 @@
+"""The prediction queue (Huey): SQLite storage by default, Redis for the scale configuration.
+
+Huey pickles task messages by default, and unpickling runs code: anyone able to write to the
+queue's storage could then run code in the worker. We replace its serializer with JSON and pass
+only plain JSON values as task arguments (a prediction id string), so a queue entry is data.
+
+Task bodies need a :class:`WorkerContext` (database sessions and the model holder). The API
+process only enqueues and never builds one; ``nextshow serve`` hands its own to the embedded
+consumer, and ``nextshow worker`` builds one per process on first use.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey.consumer import Consumer
+from huey.registry import Message
+from huey.serializer import Serializer
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from nextshow.config import Settings
+from nextshow.service.holder import ModelHolder
+from nextshow.service.predictions import mark_failed, process_request, stale_pending
+
+log = logging.getLogger(__name__)
+
+# Retries cover transient errors: a database lock timeout, a dropped connection.
+TASK_RETRIES = 3
+TASK_RETRY_DELAY = 1
+STALE_AFTER = timedelta(minutes=2)
+
+
+class JsonSerializer(Serializer):
+    """Huey messages as JSON: task messages, and the (datetime, bool) pairs of revocations."""
+
+    def _serialize(self, data: Any) -> bytes:
+        return json.dumps(_encode(data), separators=(",", ":")).encode()
+
+    def _deserialize(self, data: bytes) -> Any:
+        return _decode(json.loads(data))
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Message):
+        return {"__message__": [_encode(v) for v in value]}
+    if isinstance(value, datetime):
+        return {"__datetime__": value.isoformat()}
+    if isinstance(value, tuple | list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise TypeError("queue messages need string keys")
+        return {k: _encode(v) for k, v in value.items()}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise TypeError(f"{type(value).__name__} cannot go through the queue (plain JSON values only)")
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if isinstance(value, dict):
+        if "__message__" in value:
+            fields = [_decode(v) for v in value["__message__"]]
+            msg = Message(*fields)
+            # Huey expects a tuple of positional args.
+            return msg._replace(args=tuple(msg.args or ()))
+        if "__datetime__" in value:
+            return datetime.fromisoformat(value["__datetime__"])
+        return {k: _decode(v) for k, v in value.items()}
+    return value
+
+
+def make_huey(settings: Settings, name: str | None = None) -> Huey:
+    """A Huey instance on the configured storage; results are not stored (the table holds them)."""
+    url = settings.effective_queue_url
+    name = name or settings.queue_name
+    common: dict[str, Any] = {"results": False, "serializer": JsonSerializer(), "utc": True}
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisHuey(name, url=url, **common)
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///") :]
+        settings.ensure_home()
+        return SqliteHuey(name, filename=path, timeout=30, **common)
+    raise ValueError(f"queue URL {url!r}: use redis://host:port/db or sqlite:///path")
+
+
+@dataclass
+class WorkerContext:
+    """What task bodies use: database sessions and the model holder."""
+
+    sessions: sessionmaker[Session]
+    holder: ModelHolder
+
+
+class _EmbeddedConsumer(Consumer):
+    """A consumer that leaves signals alone: uvicorn (or the CLI) owns them in the process."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
+class PredictionQueue:
+    """The Huey instance and its tasks."""
+
+    def __init__(self, settings: Settings, huey: Huey | None = None) -> None:
+        self.settings = settings
+        self.huey = huey or make_huey(settings)
+        self._context: WorkerContext | None = None
+        self._context_lock = threading.Lock()
+
+        # Only a prediction id (a str) goes into the queue: see the module doc.
+        @self.huey.task(
+            retries=TASK_RETRIES, retry_delay=TASK_RETRY_DELAY, context=True, name="predict"
+        )
+        def predict(request_id: str, task: Any = None) -> None:
+            self._predict(request_id, task)
+
+        @self.huey.task(name="retrain")
+        def retrain(reason: str) -> None:
+            self._retrain(reason)
+
+        @self.huey.task(name="promote")
+        def promote(version_id: int, reason: str) -> None:
+            self._promote(version_id, reason)
+
+        @self.huey.periodic_task(crontab(minute="*"), name="requeue_stale")
+        def requeue_stale() -> None:
+            self._requeue_stale()
+
+        self.predict_task = predict
+        self.retrain_task = retrain
+        self.promote_task = promote
+
+    # -- producer side --------------------------------------------------------------------
+
+    def enqueue_prediction(self, request_id: str) -> None:
+        self.predict_task(request_id)
+
+    def enqueue_retrain(self, reason: str) -> None:
+        self.retrain_task(reason)
+
+    def enqueue_promote(self, version_id: int, reason: str) -> None:
+        self.promote_task(version_id, reason)
+
+    def pending(self) -> int:
+        """Tasks waiting in the queue (raises when the storage is unreachable)."""
+        return int(self.huey.pending_count())
+
+    # -- consumer side --------------------------------------------------------------------
+
+    def attach(self, context: WorkerContext) -> None:
+        """Use this context for task bodies (``nextshow serve`` shares the API's)."""
+        self._context = context
+
+    def context(self) -> WorkerContext:
+        with self._context_lock:
+            if self._context is None:
+                from nextshow.db.session import ensure_schema, make_engine, session_factory
+                from nextshow.registry.artifact_store import ArtifactStore
+
+                settings = self.settings
+                engine = make_engine(settings.db_url)
+                ensure_schema(engine)
+                sessions = session_factory(engine)
+                store = ArtifactStore(settings.artifacts_url, settings.artifact_options)
+                holder = ModelHolder(
+                    sessions,
+                    store,
+                    settings.model_cache_dir,
+                    poll_seconds=settings.model_poll_seconds,
+                )
+                holder.start()
+                self._context = WorkerContext(sessions, holder)
+            return self._context
+
+    def consumer(self, workers: int | None = None) -> Consumer:
+        """A thread consumer that does not install signal handlers; ``start()`` / ``stop()``."""
+        return _EmbeddedConsumer(
+            self.huey,
+            workers=workers or self.settings.worker_threads,
+            worker_type="thread",
+            initial_delay=0.01,  # poll an empty queue quickly: latency matters more than idling
+            backoff=1.5,
+            max_delay=0.25,
+            check_worker_health=False,
+        )
+
+    def _predict(self, request_id: str, task: Any) -> None:
+        ctx = self.context()
+        try:
+            process_request(ctx.sessions, ctx.holder.current, request_id)
+        except (OperationalError, DBAPIError) as err:
+            # Transient (lock timeout, lost connection): let Huey retry, fail on the last try.
+            if task is None or task.retries <= 0:
+                log.exception("prediction %s failed after retries", request_id)
+                mark_failed(ctx.sessions, request_id, f"database error: {err.__class__.__name__}")
+            raise
+        except Exception as err:
+            # A bug or a model error: retrying will not help; say so in the request.
+            log.exception("prediction %s failed", request_id)
+            mark_failed(ctx.sessions, request_id, f"{err.__class__.__name__}: {err}")
+
+    def _retrain(self, reason: str) -> None:
+        # Imported here only: the API process must never load training code.
+        from nextshow.pipeline.triggers import run_pipeline
+        from nextshow.registry.artifact_store import ArtifactStore
+
+        ctx = self.context()
+        settings = self.settings
+        store = ArtifactStore(settings.artifacts_url, settings.artifact_options)
+        outcome = run_pipeline(ctx.sessions, store, settings, trigger=f"admin: {reason}")
+        log.info("retrain: %s", outcome.reason)
+        ctx.holder.refresh()
+
+    def _promote(self, version_id: int, reason: str) -> None:
+        from nextshow.pipeline.promotion import promote_with_gate  # training code: worker only
+        from nextshow.registry.artifact_store import ArtifactStore
+        from nextshow.registry.versions import RegistryError
+
+        ctx = self.context()
+        settings = self.settings
+        store = ArtifactStore(settings.artifacts_url, settings.artifact_options)
+        try:
+            decision = promote_with_gate(
+                ctx.sessions,
+                store,
+                version_id=version_id,
+                metric=settings.gate_metric,
+                tolerance=settings.gate_tolerance,
+                reason=reason,
+            )
+        except RegistryError as err:  # GateRefused included: the refusal is on record
+            log.warning("promotion of version %s: %s", version_id, err)
+            return
+        log.info("promoted version %s: %s", version_id, decision.explain())
+        ctx.holder.refresh()
+
+    def _requeue_stale(self) -> None:
+        ctx = self.context()
+        for request_id in stale_pending(ctx.sessions, STALE_AFTER):
+            log.warning("re-enqueueing stale prediction %s", request_id)
+            self.enqueue_prediction(request_id)
