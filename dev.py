@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Two entry points for a fresh machine with only Python >= 3.11 and pip.
 
-    python3 dev.py run    install into ./.venv and run nextshow on its embedded default
+    python3 dev.py run    install into ./.venv, load the demo data, train a first model, and
+                          serve the API, worker and web pages on http://127.0.0.1:8000
     python3 dev.py test   install into ./.venv (with test tools) and run the whole test suite
 
 Everything the project needs is installed from here; nothing outside ./.venv is touched except
@@ -11,6 +12,7 @@ Debian's chromium for the browser tests (installed with apt-get when missing and
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -58,10 +60,16 @@ def ensure_chromium() -> None:
 
 
 def cmd_run(args: list[str]) -> None:
+    """Demo data on first run, a first model when none serves yet, then API + worker + pages."""
     ensure_venv("")
     nextshow = str(BIN / "nextshow")
     _run(nextshow, "demo")
-    _run(nextshow, "status", *args)
+    status = subprocess.run(
+        [nextshow, "status", "--json"], check=True, capture_output=True, text=True, cwd=ROOT
+    )
+    if json.loads(status.stdout)["production_model"] is None:
+        _run(nextshow, "train", "--promote")
+    _run(nextshow, "serve", *args)
 
 
 def cmd_test(args: list[str]) -> None:

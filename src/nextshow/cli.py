@@ -103,14 +103,24 @@ def cli(ctx: click.Context, verbose: int) -> None:
 def status(app: AppContext, as_json: bool) -> None:
     """Counts of shows, users, ratings and likes, and where they are stored."""
     from nextshow.db.stats import store_counts
+    from nextshow.registry.versions import production_version
 
     with app.sessions() as session:
+        current = production_version(session)
         info: dict[str, object] = {
             "version": __version__,
             "home": str(app.settings.home),
             "database_url": app.settings.safe_db_url,
             **store_counts(session),
-            "production_model": None,
+            "production_model": (
+                None
+                if current is None
+                else {
+                    "version": current.id,
+                    "model": current.model_name,
+                    "snapshot": current.snapshot_id,
+                }
+            ),
         }
     if as_json:
         click.echo(json.dumps(info, indent=2))
