@@ -314,6 +314,15 @@ def shows_match(app: AppContext, text: str, as_json: bool) -> None:
 )
 @click.option("--no-tune", is_flag=True, help="Default parameters: skip the validation search.")
 @click.option(
+    "--split",
+    "split_rule",
+    type=click.Choice(["user-time", "global-time"]),
+    default="user-time",
+    show_default=True,
+    help="user-time: each user's last 20 % (the original heuristic); global-time: one cut-off "
+    "time for everyone, so no model sees likes from after the held-out ones.",
+)
+@click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     help="Report folder (default: <home>/reports/evaluation-<timestamp>).",
@@ -328,6 +337,7 @@ def evaluate_cmd(
     k: int,
     min_likes: int,
     no_tune: bool,
+    split_rule: str,
     out: Path | None,
     as_json: bool,
 ) -> None:
@@ -349,6 +359,7 @@ def evaluate_cmd(
         tune=not no_tune,
         seed=42,
         progress=app.progress,
+        split_rule=split_rule,
     )
     out_dir = out or default_out_dir(app.settings.reports_dir)
     paths = write_report(result, out_dir)

@@ -128,3 +128,33 @@ def test_bad_inputs() -> None:
     _, other = _matrices({**ENTRIES, 1: {**ENTRIES[1], 7: 3.0}}, SHAPE)
     with pytest.raises(ValueError, match="same sparsity"):
         TemporalHoldout().split(likes, other)
+
+
+def test_global_time_split_never_trains_on_the_future():
+    """Three users, 12 likes. The 80 % quantile (lower) of the sorted times
+    1 1 2 2 3 3 4 5 8 8 9 9 is the 9th, 8: only the likes at t=9 are after the cut.
+
+    user 0: shows 0,1,2,3,4 at t=1,2,3,8,9 -> test user; show 4 held out
+    user 1: shows 0,1,2,3,4 at t=1,2,3,4,5 -> nothing after the cut: not a test user
+    user 2: shows 5,6 at t=8,9             -> fewer than 5 likes: show 6 dropped, 5 trains
+    """
+    import scipy.sparse as sp
+
+    from nextshow.evaluation.splits import GlobalTimeHoldout, make_holdout
+
+    rows = [0] * 5 + [1] * 5 + [2] * 2
+    cols = [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 5, 6]
+    times = [1, 2, 3, 8, 9, 1, 2, 3, 4, 5, 8, 9]
+    likes = sp.csr_matrix(([1.0] * 12, (rows, cols)), shape=(3, 7))
+    stamps = sp.csr_matrix((np.array(times, float), (rows, cols)), shape=(3, 7))
+    split = GlobalTimeHoldout().split(likes, stamps)
+    assert split.test_users.tolist() == [0]
+    assert split.held_out(0).tolist() == [4]
+    assert split.train_timestamps.data.max() == 8
+    assert split.dropped == 1 and split.rule == "global-time"
+    validation = validation_split(split)
+    assert validation.rule == "global-time"
+    with pytest.raises(ValueError, match="timestamps"):
+        GlobalTimeHoldout().split(likes)
+    with pytest.raises(ValueError, match="split rule"):
+        make_holdout("random")

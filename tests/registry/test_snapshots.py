@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import uuid
 from datetime import UTC, datetime
 
@@ -141,3 +143,26 @@ def test_snapshot_round_trip_through_s3_compatible_server(sqlite_store, tmp_path
     assert data.ratings.num_rows == 5
     on_disk, _ = _export(sqlite_store, local)
     assert on_disk.id == on_s3.id
+
+
+def test_same_file_imported_by_two_processes_gives_the_same_snapshot(tmp_path):
+    """Ids must not depend on Python's per-process hash seed: same data, same snapshot id."""
+    from pathlib import Path
+
+    from tests.conftest import run_cli
+
+    ratings = Path(__file__).parents[1] / "fixtures" / "movietweetings" / "ratings.dat"
+    ids = []
+    for seed in ("1", "2"):
+        home = tmp_path / f"home-{seed}"
+        env = {
+            **os.environ,
+            "NEXTSHOW_HOME": str(home),
+            "NEXTSHOW_PROGRESS": "false",
+            "PYTHONHASHSEED": seed,
+        }
+        env.pop("NEXTSHOW_DATABASE_URL", None)
+        run_cli("import", "ratings", str(ratings), "--format", "movietweetings", env=env)
+        snapshot = run_cli("snapshot", "--json", env=env, check=True)
+        ids.append(json.loads(snapshot.stdout)["id"])
+    assert ids[0] == ids[1]

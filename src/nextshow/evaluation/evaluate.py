@@ -19,7 +19,7 @@ import numpy as np
 
 from nextshow.evaluation.dataset import Interactions
 from nextshow.evaluation.metrics import metric_key, score_users
-from nextshow.evaluation.splits import Split, TemporalHoldout, validation_split
+from nextshow.evaluation.splits import Split, make_holdout, validation_split
 from nextshow.progress import progress_bar
 from nextshow.recommenders.base import Recommender, ShowMetadata
 
@@ -220,6 +220,7 @@ def run_evaluation(
     tune: bool = True,
     seed: int = DEFAULT_SEED,
     progress: bool = False,
+    split_rule: str = "user-time",
     grids: dict[str, dict[str, list[Any]]] | None = None,
     factories: dict[str, ModelFactory] | None = None,
 ) -> EvaluationResult:
@@ -238,7 +239,7 @@ def run_evaluation(
     grids = GRIDS if grids is None else grids
     factories = factories or {}
     options = RunOptions(k=k, seed=seed, progress=progress)
-    split = TemporalHoldout(min_likes=min_likes).split(interactions.likes, interactions.timestamps)
+    split = make_holdout(split_rule, min_likes).split(interactions.likes, interactions.timestamps)
     validation = validation_split(split) if tune else None
 
     results: list[ModelEvaluation] = []

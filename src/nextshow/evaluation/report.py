@@ -94,9 +94,19 @@ def describe_protocol(result: EvaluationResult) -> str:
         f"Data: {data.get('ratings', '?')} ratings, {data.get('likes', '?')} likes "
         f"(rating >= {data.get('like_threshold', '?')}), {data.get('users', '?')} users, "
         f"{data.get('shows', '?')} shows.",
-        f"Split: users with >= {result.min_likes} likes ({split['test_users']} test users); "
-        f"each user's likes in time order, last {split['test_fraction']:.0%} held out "
-        f"({split['test_likes']} test likes, {split['train_likes']} train likes).",
+        (
+            f"Split: users with >= {result.min_likes} likes ({split['test_users']} test users); "
+            f"each user's likes in time order, last {split['test_fraction']:.0%} held out "
+            f"({split['test_likes']} test likes, {split['train_likes']} train likes)."
+        )
+        if split.get("rule", "user-time") == "user-time"
+        else (
+            f"Split: one cut-off time for everyone at the {1 - split['test_fraction']:.0%} "
+            f"quantile of like times; users with >= {result.min_likes} likes on both sides "
+            f"({split['test_users']} test users) are scored on their likes after it "
+            f"({split['test_likes']} test likes, {split['train_likes']} train likes, "
+            f"{split['dropped_likes']} later likes of other users dropped)."
+        ),
         f"Top-{result.k} recommendations from each test user's training likes; seed {result.seed}.",
     ]
     if result.tuned and result.validation:

@@ -38,6 +38,8 @@ class Split:
     test_users: np.ndarray  # int64 row indices
     min_likes: int
     test_fraction: float
+    rule: str = "user-time"  # which holdout made it; validation_split applies the same one
+    dropped: int = 0  # likes in neither part (global-time: other users' likes after the cut)
 
     @property
     def n_users(self) -> int:
@@ -64,6 +66,8 @@ class Split:
             "test_users": len(self.test_users),
             "min_likes": self.min_likes,
             "test_fraction": self.test_fraction,
+            "rule": self.rule,
+            "dropped_likes": self.dropped,
         }
 
 
@@ -81,6 +85,7 @@ class TemporalHoldout:
 
     min_likes: int = DEFAULT_MIN_LIKES
     test_fraction: float = DEFAULT_TEST_FRACTION
+    rule = "user-time"
 
     def __post_init__(self) -> None:
         if isinstance(self.min_likes, bool) or not isinstance(self.min_likes, int | np.integer):
@@ -127,13 +132,70 @@ class TemporalHoldout:
         )
 
 
+@dataclass(frozen=True)
+class GlobalTimeHoldout(TemporalHoldout):
+    """One cut-off time for everyone: nothing liked after it is seen in training.
+
+    The per-user rule lets a model fitted on other users' later likes "predict" a user's past
+    (on the demo data, popularity measured at the global end scores far better than popularity
+    as each user saw it). This rule removes that leak: the cut is the ``1 - test_fraction``
+    quantile of all like times; every like after it leaves the training part; a user with at
+    least ``min_likes`` likes, one or more before the cut and one or more after it, is a test
+    user and their likes after the cut are held out; other users' later likes are dropped.
+    """
+
+    rule = "global-time"
+
+    def _split(self, likes: sp.csr_matrix, timestamps: sp.csr_matrix | None) -> Split:
+        if timestamps is None:
+            raise ValueError("the global-time split needs like timestamps")
+        n_users = likes.shape[0]
+        counts = np.diff(likes.indptr).astype(np.int64)
+        rows = np.repeat(np.arange(n_users, dtype=np.int64), counts)
+        times = timestamps.data
+        cut = np.quantile(times, 1.0 - self.test_fraction, method="lower") if len(times) else 0
+        after = times > cut
+        before_counts = np.bincount(rows[~after], minlength=n_users)
+        after_counts = np.bincount(rows[after], minlength=n_users)
+        eligible = (counts >= self.min_likes) & (before_counts > 0) & (after_counts > 0)
+        is_test = after & eligible[rows]
+        train = _subset(likes, rows, ~after)
+        return Split(
+            train=train,
+            train_timestamps=_subset(timestamps, rows, ~after),
+            test=_subset(likes, rows, is_test),
+            test_users=np.flatnonzero(eligible).astype(np.int64),
+            min_likes=self.min_likes,
+            test_fraction=self.test_fraction,
+            rule=self.rule,
+            dropped=int(after.sum() - is_test.sum()),
+        )
+
+
+SPLIT_RULES: dict[str, type[TemporalHoldout]] = {
+    TemporalHoldout.rule: TemporalHoldout,
+    GlobalTimeHoldout.rule: GlobalTimeHoldout,
+}
+
+
+def make_holdout(
+    rule: str = "user-time",
+    min_likes: int = DEFAULT_MIN_LIKES,
+    test_fraction: float = DEFAULT_TEST_FRACTION,
+) -> TemporalHoldout:
+    """The holdout named ``rule`` (``user-time``: the original heuristic; ``global-time``)."""
+    if rule not in SPLIT_RULES:
+        raise ValueError(f"split rule must be one of {', '.join(SPLIT_RULES)}, got {rule!r}")
+    return SPLIT_RULES[rule](min_likes, test_fraction)
+
+
 def validation_split(split: Split, holdout: TemporalHoldout | None = None) -> Split:
     """Carve a validation split out of ``split.train`` with the same rule (never touching test).
 
     Its ``train`` is the original training part minus the validation likes; its ``test`` holds the
     validation likes. Used for hyperparameter search only.
     """
-    holdout = holdout or TemporalHoldout(split.min_likes, split.test_fraction)
+    holdout = holdout or make_holdout(split.rule, split.min_likes, split.test_fraction)
     return holdout.split(split.train, split.train_timestamps)
 
 
@@ -172,7 +234,7 @@ def _check_split(split: Split, likes: sp.csr_matrix) -> None:
     """The invariants every split must keep; a failure here is a bug, so it raises loudly."""
     if split.train.shape != likes.shape or split.test.shape != likes.shape:
         raise AssertionError("split changed the matrix shape")
-    if split.train.nnz + split.test.nnz != likes.nnz:
+    if split.train.nnz + split.test.nnz + split.dropped != likes.nnz:
         raise AssertionError("split lost or duplicated likes")
     if split.train.multiply(split.test).nnz:
         raise AssertionError("a like is both in train and test")

@@ -138,7 +138,10 @@ def _write_batch(
         user_ids, new_users = _get_or_create_users(
             session, source, {row.user_key for row in batch}, stats
         )
-        show_ids = _resolve_shows(session, {row.show for row in batch}, source, stats)
+        # File order, not set order: new shows get ids in the same order on every run.
+        show_ids = _resolve_shows(
+            session, list(dict.fromkeys(row.show for row in batch)), source, stats
+        )
 
         # Newest row per (user, show) within the batch; file order breaks ties.
         chosen: dict[tuple[int, int], ParsedRating] = {}
@@ -238,7 +241,7 @@ def _get_or_create_users(
 
 
 def _resolve_shows(
-    session: Session, refs: set[ShowRef], source: str, stats: _BatchStats
+    session: Session, refs: list[ShowRef], source: str, stats: _BatchStats
 ) -> dict[ShowRef, int]:
     """Show id of every reference that can be resolved; missing shows are created.
 
