@@ -1,0 +1,280 @@
+"""The web pages: home, waiting/results, about, models, explore; their static files; graph JSON.
+
+Pages are rendered on the server from the same data the API serves; the JavaScript only adds
+autocomplete, polling and the graph's interaction. Routes here read the store and the model
+holder but never change them: predictions are made through the API (``POST /api/predictions``)
+by the home page's script.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
+
+from nextshow.registry.versions import list_events, list_versions
+from nextshow.service.api.deps import ServicesDep, SessionDep
+from nextshow.service.predictions import public_view
+from nextshow.service.problems import ProblemError
+from nextshow.service.schemas import MAX_SHOWS
+from nextshow.service.tables import PredictionRequest
+from nextshow.service.web.charts import versions_chart_svg
+from nextshow.service.web.graph import NeighbourCache, NeighbourTable, Node
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
+# The metric the models chart compares, in order of preference (the first one every version has).
+CHART_METRICS = ("ndcg@10", "recall@10", "precision@10", "hit@10")
+# How long the waiting page polls before it gives up (seconds); ?timeout= overrides it.
+DEFAULT_TIMEOUT = 60
+SECOND_RING = 3  # neighbours shown for each of the centre's neighbours
+
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+router = APIRouter(tags=["web"], include_in_schema=False)
+
+
+def _when(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    if value.tzinfo is None:  # SQLite hands back naive datetimes; they were stored in UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _years(start: int | None, end: int | None) -> str:
+    if start is None:
+        return ""
+    if end is None or end == start:
+        return str(start)
+    return f"{start}–{end}"
+
+
+templates.env.filters["when"] = _when
+templates.env.globals["years"] = _years
+templates.env.globals["max_shows"] = MAX_SHOWS
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    return templates.TemplateResponse(request, name, {"active": name, **context}, status)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    return _page(request, "home.html", {"title": "What have you enjoyed watching?"})
+
+
+@router.get("/results/{prediction_id}", response_class=HTMLResponse)
+def results(
+    request: Request,
+    prediction_id: str,
+    session: SessionDep,
+    timeout: Annotated[int, Query(ge=1, le=600)] = DEFAULT_TIMEOUT,
+) -> Response:
+    """The shareable page of one prediction: waiting while pending, then its results."""
+    try:
+        key = str(uuid.UUID(prediction_id))
+    except ValueError:
+        key = None  # not a UUID: no such prediction
+    row = session.get(PredictionRequest, key) if key else None
+    if row is None:
+        context = {"title": "Not found", "prediction_id": prediction_id}
+        return _page(request, "not_found.html", context, status=404)
+    body = public_view(row)
+    matches = body["matches"]
+    context = {
+        "prediction": body,
+        "prediction_id": body["prediction_id"],
+        "liked": [m for m in matches if m["status"] in ("matched", "created")],
+        "created": [m for m in matches if m["status"] == "created"],
+        "unused": [m for m in matches if m["status"] not in ("matched", "created")],
+        "inputs": [m["input"] for m in matches],
+        "timeout": timeout,
+    }
+    if body["status"] == "done":
+        return _page(request, "results.html", {"title": "Your recommendations", **context})
+    return _page(request, "waiting.html", {"title": "Finding shows for you…", **context})
+
+
+@router.get("/about", response_class=HTMLResponse)
+def about(request: Request) -> Response:
+    return _page(request, "about.html", {"title": "About nextshow"})
+
+
+def _chart_metric(versions: list[dict[str, Any]]) -> str | None:
+    for metric in CHART_METRICS:
+        if versions and all(metric in v["metrics"] for v in versions):
+            return metric
+    return None
+
+
+def _registry(services: Any, session: Any) -> dict[str, Any]:
+    versions = [
+        {
+            "id": v.id,
+            "model": v.model_name,
+            "stage": v.stage,
+            "snapshot": v.snapshot_id[:12],
+            "metrics": json.loads(v.metrics),
+            "fit_seconds": v.fit_seconds,
+            "created_at": v.created_at,
+            "promoted_at": v.promoted_at,
+        }
+        for v in list_versions(session)
+    ]
+    return {"versions": versions, "status": services.holder.status()}
+
+
+def _latest_report_chart(reports_dir: Path) -> Path | None:
+    if not reports_dir.is_dir():
+        return None
+    charts = sorted(reports_dir.glob("evaluation-*/ndcg.png"))
+    return charts[-1] if charts else None
+
+
+@router.get("/models", response_class=HTMLResponse)
+def models(request: Request, services: ServicesDep, session: SessionDep) -> Response:
+    registry = _registry(services, session)
+    versions = registry["versions"]
+    status = registry["status"]
+    serving = next((v for v in versions if v["id"] == status.version_id), None)
+    metric_names = sorted({k for v in versions for k in v["metrics"]})
+    events = list(reversed(list_events(session)))[:12]
+    context = {
+        "title": "Models",
+        "versions": versions,
+        "status": status,
+        "serving": serving,
+        "metric_names": metric_names,
+        "chart_metric": _chart_metric(versions),
+        "events": events,
+        "report_chart": _latest_report_chart(services.settings.reports_dir) is not None,
+    }
+    return _page(request, "models.html", context)
+
+
+@router.get("/models/chart.svg")
+def models_chart(services: ServicesDep, session: SessionDep) -> Response:
+    """The registry's versions compared on one metric, drawn now from the stored metrics."""
+    registry = _registry(services, session)
+    versions = registry["versions"]
+    metric = _chart_metric(versions)
+    if metric is None:
+        raise ProblemError(404, "no versions with a common metric to compare", kind="not-found")
+    serving = registry["status"].version_id
+    svg = versions_chart_svg(
+        [f"v{v['id']} {v['model']}" for v in versions],
+        [float(v["metrics"][metric]) for v in versions],
+        metric=metric,
+        highlight=next((i for i, v in enumerate(versions) if v["id"] == serving), None),
+    )
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/models/evaluation.png")
+def evaluation_chart(services: ServicesDep) -> Response:
+    """The chart of the newest evaluation report (``nextshow evaluate``), if there is one."""
+    path = _latest_report_chart(services.settings.reports_dir)
+    if path is None:
+        raise ProblemError(404, "no evaluation report has been written yet", kind="not-found")
+    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/explore", response_class=HTMLResponse)
+def explore(
+    request: Request,
+    show: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> Response:
+    return _page(request, "explore.html", {"title": "Explore", "centre": show})
+
+
+class GraphNode(BaseModel):
+    id: int
+    title: str
+    years: str
+    genres: list[str]
+    imdb_url: str | None
+    likes: int
+    ring: int  # 0 the centre, 1 its neighbours, 2 theirs
+
+
+class GraphLink(BaseModel):
+    source: int
+    target: int
+    similarity: float
+
+
+class GraphPublic(BaseModel):
+    centre: int | None
+    nodes: list[GraphNode]
+    links: list[GraphLink]
+
+
+def _neighbours(request: Request, services: Any) -> NeighbourTable:
+    cache = getattr(request.app.state, "neighbour_cache", None)
+    if cache is None:
+        cache = request.app.state.neighbour_cache = NeighbourCache()
+    return cache.get(services.sessions)
+
+
+def _graph_node(node: Node, ring: int) -> dict[str, Any]:
+    return {
+        "id": node.id,
+        "title": node.title,
+        "years": _years(node.start_year, node.end_year),
+        "genres": list(node.genres),
+        "imdb_url": f"https://www.imdb.com/title/{node.imdb_id}/" if node.imdb_id else None,
+        "likes": node.likes,
+        "ring": ring,
+    }
+
+
+@router.get("/explore/graph", response_model=GraphPublic)
+def explore_graph(
+    request: Request,
+    services: ServicesDep,
+    show: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> dict[str, Any]:
+    """A show, its nearest neighbours and a few of theirs (default: the most liked show)."""
+    table = _neighbours(request, services)
+    centre = show if show is not None else table.most_liked
+    if centre is None:
+        return {"centre": None, "nodes": [], "links": []}
+    if centre not in table.nodes:
+        raise ProblemError(404, f"show {centre} has no likes yet: no neighbours", kind="not-found")
+    rings = {centre: 0}
+    for other, _ in table.neighbours.get(centre, ()):
+        rings.setdefault(other, 1)
+    for first in [s for s, r in rings.items() if r == 1]:
+        for other, _ in table.neighbours.get(first, ())[:SECOND_RING]:
+            rings.setdefault(other, 2)
+    links: dict[tuple[int, int], float] = {}
+    for a in rings:
+        for b, sim in table.neighbours.get(a, ()):
+            if b in rings and (b, a) not in links and abs(rings[a] - rings[b]) == 1:
+                links[(a, b)] = sim
+    return {
+        "centre": centre,
+        "nodes": [_graph_node(table.nodes[s], r) for s, r in rings.items() if s in table.nodes],
+        "links": [{"source": a, "target": b, "similarity": s} for (a, b), s in links.items()],
+    }
+
+
+@router.get("/static/{name}")
+def static(name: str) -> Response:
+    """The pages' CSS and scripts (a fixed set of files in this package)."""
+    path = STATIC_DIR / name
+    media_type = STATIC_TYPES.get(path.suffix)
+    if "/" in name or media_type is None or not path.is_file():
+        raise ProblemError(404, f"no static file {name}", kind="not-found")
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "no-cache"})
