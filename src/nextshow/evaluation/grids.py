@@ -14,14 +14,15 @@ Grid = dict[str, list[Any]]
 
 GRIDS: dict[str, Grid] = {
     "popularity": {},
-    "recent-popularity": {"mode": ["decay", "window"], "days": [15.0, 30.0, 60.0, 120.0]},
+    "recent-popularity": {"mode": ["decay", "window"], "days": [14.0, 7.0, 21.0, 30.0, 60.0]},
     "itemknn": {"k": [200, 400], "shrink": [50.0, 100.0, 200.0]},
     "graph": {"k": [10, 20, 50]},
     "rp3beta": {"alpha": [0.1, 0.3, 0.5], "beta": [0.0, 0.15, 0.3]},
     # Each EASE fit inverts a shows x shows matrix (minutes on big catalogues): three points only.
     "ease": {"l2": [30.0, 100.0, 300.0]},
     "als": {"factors": [8, 16, 32], "alpha": [10.0, 40.0]},
-    "time-aware": {"pop_weight": [0.5, 1.0, 2.0], "pop_half_life_days": [30.0, 60.0]},
+    # Defaults first; short half-lives and heavy popularity weights win on a leak-free split.
+    "time-aware": {"pop_weight": [1.5, 1.0, 3.0, 6.0], "pop_half_life_days": [14.0, 7.0, 30.0]},
     # forest and blend combine other models; their defaults are already tuned combinations, and
     # each fit costs several component fits.
     "forest": {},
