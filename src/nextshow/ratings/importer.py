@@ -61,17 +61,22 @@ def import_ratings(
     batch_size: int,
     progress: bool,
     reports_dir: Path,
+    source: str | None = None,
 ) -> ImportSummary:
     """Import a rating file of format ``fmt`` (csv, movielens, movietweetings; plain or .gz).
 
     Ratings are stored on the 0–10 scale: MovieTweetings as is, MovieLens stars x2 (1–5 -> 2–10),
     CSV as given. ``liked`` is ``rating >= like_threshold`` unless the file states it. Users are
-    keyed by (source = ``fmt``, the file's user id); shows by IMDb id, else the file's own item id,
-    else the title (CSV), and created from the file's metadata when the catalogue lacks them.
+    keyed by (source, the file's user id), where source is ``source`` when given (e.g.
+    ``imdb-reviews`` for a CSV written by the review collector) and ``fmt`` otherwise; ratings and
+    shows created by the import carry the same source. Shows are keyed by IMDb id, else the file's
+    own item id, else the title (CSV), and created from the file's metadata when the catalogue
+    lacks them.
     Rejected lines go to a CSV report under ``reports_dir``; the summary counts ratings.
     """
     summary = ImportSummary()
     stats = _BatchStats()
+    source = source or fmt
     bar = file_progress_bar(path, enabled=progress, desc=f"ratings {path.name}")
     with bar:
         batch: list[ParsedRating] = []
@@ -81,10 +86,10 @@ def import_ratings(
                 continue
             batch.append(item)
             if len(batch) >= batch_size:
-                _write_batch(sessions, batch, fmt, like_threshold, str(path), summary, stats)
+                _write_batch(sessions, batch, source, like_threshold, str(path), summary, stats)
                 batch = []
         if batch:
-            _write_batch(sessions, batch, fmt, like_threshold, str(path), summary, stats)
+            _write_batch(sessions, batch, source, like_threshold, str(path), summary, stats)
     summary.rejects.sort(key=lambda r: (r.file != str(path), r.file, r.line))
     if summary.rejects:
         summary.report_path = write_rejects_report(

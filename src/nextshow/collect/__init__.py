@@ -1,0 +1,1 @@
+"""Data collection: IMDb dataset downloads and the polite user-review spider."""
