@@ -671,29 +671,53 @@ def scheduler(app: AppContext, poll: float, once: bool) -> None:
     "--worker/--no-worker",
     default=True,
     show_default=True,
-    help="Run queue workers in this process (the embedded default); --no-worker for API only.",
+    help="Run the queue worker alongside the API (the default); --no-worker for API only.",
+)
+@click.option(
+    "--worker-mode",
+    type=click.Choice(["process", "thread"]),
+    default="process",
+    show_default=True,
+    help="The worker as a child process (uses a second core) or as threads in the API process.",
 )
 @click.option("--threads", default=None, type=click.IntRange(1, 64), help="Worker threads.")
 @pass_app
 def serve(
-    app: AppContext, host: str | None, port: int | None, worker: bool, threads: int | None
+    app: AppContext,
+    host: str | None,
+    port: int | None,
+    worker: bool,
+    worker_mode: str,
+    threads: int | None,
 ) -> None:
     """Run the API (and, by default, the queue worker) until interrupted."""
     import uvicorn
 
     from nextshow.service.app import create_app
+    from nextshow.service.worker_process import start_worker_process, stop_worker_process
 
     settings = app.settings
     if threads is not None:
         settings = settings.model_copy(update={"worker_threads": threads})
     logging.getLogger("nextshow").setLevel(min(logging.INFO, logging.getLogger().level))
-    uvicorn.run(
-        create_app(settings, run_worker=worker),
-        host=host or settings.host,
-        port=settings.port if port is None else port,
-        log_level="info",
-        access_log=False,
-    )
+    child = None
+    if worker and worker_mode == "process":
+        child = start_worker_process(threads)
+        click.echo(
+            f"serve: queue worker process {child.pid} ({settings.worker_threads} worker threads)",
+            err=True,
+        )
+    try:
+        uvicorn.run(
+            create_app(settings, run_worker=worker and worker_mode == "thread"),
+            host=host or settings.host,
+            port=settings.port if port is None else port,
+            log_level="info",
+            access_log=False,
+        )
+    finally:
+        if child is not None:
+            stop_worker_process(child)
 
 
 @cli.command()
@@ -707,15 +731,195 @@ def worker(app: AppContext, threads: int | None) -> None:
     logging.getLogger("nextshow").setLevel(min(logging.INFO, logging.getLogger().level))
     queue = PredictionQueue(settings)
     queue.context()  # open the database and load the model before taking tasks
-    consumer = queue.huey.create_consumer(
-        workers=threads or settings.worker_threads,
-        worker_type="thread",
-        initial_delay=0.01,
-        backoff=1.5,
-        max_delay=0.25,
-    )
+    from nextshow.service.holder import freeze_long_lived
+
+    freeze_long_lived()
+    consumer = queue.huey.create_consumer(**queue.consumer_options(threads))
     click.echo(f"worker: {consumer.workers} threads on {settings.effective_queue_url}", err=True)
     consumer.run()
+
+
+@cli.group("collect")
+def collect_group() -> None:
+    """Collect data from IMDb: the title datasets and users' review ratings."""
+
+
+@collect_group.command("imdb-datasets")
+@click.option(
+    "--base-url", default=None, help="Datasets host; default: NEXTSHOW_IMDB_DATASETS_URL."
+)
+@click.option(
+    "--dest",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Download folder; default: <home>/collect/imdb.",
+)
+@click.option("--no-import", is_flag=True, help="Download only; do not import the catalogue.")
+@click.option(
+    "--title-types",
+    default="tvSeries,tvMiniSeries",
+    show_default=True,
+    help="Comma-separated IMDb title types to import.",
+)
+@click.option("--min-votes", default=500, show_default=True, type=click.IntRange(min=0))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable summary.")
+@pass_app
+def collect_imdb_datasets_cmd(
+    app: AppContext,
+    base_url: str | None,
+    dest: Path | None,
+    no_import: bool,
+    title_types: str,
+    min_votes: int,
+    as_json: bool,
+) -> None:
+    """Download title.basics and title.ratings (resumable, skipped when unchanged), then import."""
+    from nextshow.catalog.imdb_import import import_imdb_titles
+    from nextshow.collect.downloader import DownloadError, download_imdb_datasets
+
+    settings = app.settings
+    folder = dest or settings.collect_dir / "imdb"
+    try:
+        results = download_imdb_datasets(
+            base_url or settings.imdb_datasets_url,
+            folder,
+            user_agent=settings.collect_user_agent,
+            progress=app.progress,
+            timeout=settings.collect_timeout,
+            attempts=settings.collect_retry_times + 1,
+            backoff=settings.collect_retry_backoff,
+        )
+    except DownloadError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not as_json:
+        for result in results:
+            resumed = f", resumed at byte {result.resumed_from}" if result.resumed_from else ""
+            click.echo(
+                f"{result.path.name}: {result.status} ({result.bytes_fetched} bytes fetched"
+                f"{resumed}; {result.size} bytes on disk)"
+            )
+    if no_import:
+        if as_json:
+            click.echo(json.dumps({"downloads": [r.as_dict() for r in results]}, indent=2))
+        return
+    summary = import_imdb_titles(
+        app.sessions,
+        results[0].path,
+        results[1].path,
+        title_types=frozenset(t.strip() for t in title_types.split(",") if t.strip()),
+        min_votes=min_votes,
+        batch_size=settings.import_batch_size,
+        progress=app.progress,
+        reports_dir=settings.reports_dir,
+    )
+    if as_json:
+        payload = {"downloads": [r.as_dict() for r in results], "import": summary.as_dict()}
+        click.echo(json.dumps(payload, indent=2))
+        if summary.rejects:
+            sys.exit(EXIT_REJECTS)
+        return
+    _report_import(summary, as_json=False)
+
+
+@collect_group.command("reviews")
+@click.option("--top", type=click.IntRange(min=1), help="The N catalogue shows with most votes.")
+@click.option("--ids", help="Comma-separated IMDb ids (tt…), crawled in the order given.")
+@click.option(
+    "--max-pages",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Review pages per show at most; default: NEXTSHOW_COLLECT_MAX_PAGES.",
+)
+@click.option(
+    "--job-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Resumable job folder (queue, HTTP cache, CSV); default: <home>/collect/reviews.",
+)
+@click.option("--base-url", default=None, help="Review site; default: NEXTSHOW_IMDB_REVIEWS_URL.")
+@click.option(
+    "--no-politeness",
+    is_flag=True,
+    help="Benchmarks against a local server only: no robots.txt, delay, throttle or cache.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable summary.")
+@pass_app
+def collect_reviews_cmd(
+    app: AppContext,
+    top: int | None,
+    ids: str | None,
+    max_pages: int | None,
+    job_dir: Path | None,
+    base_url: str | None,
+    no_politeness: bool,
+    as_json: bool,
+) -> None:
+    """Crawl users' review ratings of shows, most-reviewed first, and import them."""
+    from nextshow.collect.crawl import CrawlError, collect_reviews, is_local_url, top_shows
+    from nextshow.collect.reviews import is_imdb_id
+    from nextshow.collect.spider import CrawlConfig
+
+    if (top is None) == (ids is None):
+        raise click.UsageError("give exactly one of --top N or --ids tt…")
+    base_url = base_url or app.settings.imdb_reviews_url
+    if no_politeness and not is_local_url(base_url):
+        raise click.UsageError("--no-politeness is for benchmarks against a local server only")
+    if ids is not None:
+        imdb_ids = list(dict.fromkeys(i.strip() for i in ids.split(",") if i.strip()))
+        bad = [i for i in imdb_ids if not is_imdb_id(i)]
+        if bad or not imdb_ids:
+            raise click.BadParameter(
+                f"not IMDb ids: {', '.join(bad) or repr(ids)}", param_hint="--ids"
+            )
+    else:
+        with app.sessions() as session:
+            imdb_ids = top_shows(session, top or 0)
+        if not imdb_ids:
+            raise click.ClickException(
+                "no catalogue shows with IMDb votes: run `nextshow collect imdb-datasets` first"
+            )
+    settings = app.settings
+    verbose = logging.getLogger().level <= logging.INFO
+    config = CrawlConfig(
+        imdb_ids=imdb_ids,
+        base_url=base_url,
+        job_dir=str(job_dir or settings.collect_dir / "reviews"),
+        user_agent=settings.collect_user_agent,
+        max_pages=max_pages or settings.collect_max_pages,
+        polite=not no_politeness,
+        download_delay=settings.collect_download_delay,
+        retry_times=settings.collect_retry_times,
+        retry_backoff=settings.collect_retry_backoff,
+        max_retry_after=settings.collect_max_retry_after,
+        cache_hours=settings.collect_cache_hours,
+        timeout=settings.collect_timeout,
+        log_level="INFO" if verbose else "WARNING",
+    )
+    try:
+        result, summary = collect_reviews(
+            app.sessions,
+            config,
+            like_threshold=settings.like_threshold,
+            batch_size=settings.import_batch_size,
+            progress=app.progress,
+            reports_dir=settings.reports_dir,
+        )
+    except (CrawlError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    counts = result.summary()
+    if as_json:
+        click.echo(json.dumps({"crawl": counts, "import": summary.as_dict()}, indent=2))
+        if summary.rejects:
+            sys.exit(EXIT_REJECTS)
+        return
+    click.echo(
+        f"{counts['shows']} shows, {counts['pages']} pages, {counts['reviews']} reviews: "
+        f"{counts['ratings']} ratings, skipped {counts['skipped_no_rating']} without rating, "
+        f"{counts['skipped_deleted_user']} by deleted users, "
+        f"{counts['skipped_malformed']} malformed; {counts['retries']} retries, "
+        f"{counts['robots_forbidden']} forbidden by robots.txt ({counts['finish_reason']})"
+    )
+    _report_import(summary, as_json=False)
 
 
 def main() -> None:

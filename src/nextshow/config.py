@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     )
     queue_name: str = Field(default="nextshow", description="Huey queue name (key prefix).")
     worker_threads: int = Field(default=2, ge=1, le=64, description="Worker threads per process.")
+    worker_poll_max_seconds: float = Field(
+        default=0.05,
+        gt=0,
+        le=10,
+        description="Longest sleep of an idle worker between polls of a SQLite queue.",
+    )
     model_poll_seconds: float = Field(
         default=5.0, gt=0, description="How often API and worker look for a newly promoted model."
     )
@@ -77,6 +83,42 @@ class Settings(BaseSettings):
     )
     admin_token: str | None = Field(
         default=None, description="Bearer token for /api/admin; admin routes are off without it."
+    )
+
+    # -- data collection (IMDb datasets, user reviews) -------------------------------------
+    imdb_datasets_url: str = Field(
+        default="https://datasets.imdbws.com",
+        description="Base URL of IMDb's non-commercial title datasets.",
+    )
+    imdb_reviews_url: str = Field(
+        default="https://www.imdb.com", description="Base URL of the IMDb user-review pages."
+    )
+    collect_user_agent: str = Field(
+        default="nextshow/0.1 (self-hosted TV-show recommender; polite review collector)",
+        description="User-Agent of the downloader and the review spider; names the project.",
+    )
+    collect_download_delay: float = Field(
+        default=2.0, ge=0.0, description="Seconds between two review-page requests to one host."
+    )
+    collect_max_pages: int = Field(
+        default=20, ge=1, description="Review pages fetched per show at most."
+    )
+    collect_retry_times: int = Field(
+        default=5, ge=0, description="Retries of a review page answered 429/5xx or cut off."
+    )
+    collect_retry_backoff: float = Field(
+        default=2.0,
+        ge=0.0,
+        description="Back-off base in seconds (doubles per retry) when no Retry-After is sent.",
+    )
+    collect_max_retry_after: float = Field(
+        default=120.0, ge=0.0, description="Longest Retry-After (seconds) that is honoured."
+    )
+    collect_cache_hours: float = Field(
+        default=24.0, ge=0.0, description="Review pages are re-fetched after this; 0 = never."
+    )
+    collect_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds without data before a request is given up."
     )
 
     @field_validator("admin_token", mode="after")
@@ -130,6 +172,11 @@ class Settings(BaseSettings):
     def effective_queue_url(self) -> str:
         """The queue URL (a SQLite file under home by default)."""
         return self.queue_url or f"sqlite:///{self.home / 'queue.db'}"
+
+    @property
+    def collect_dir(self) -> Path:
+        """Downloads and review-crawl job folders."""
+        return self.home / "collect"
 
     @property
     def reports_dir(self) -> Path:

@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+# Fail, not skip, when Playwright is missing: the test extra installs it, so absence is a bug.
+from playwright import sync_api
 from sqlalchemy import insert, select, update
 
 from nextshow.catalog.normalize import normalize_title
@@ -29,8 +32,6 @@ from tests.conftest import REPO_ROOT, _make_store
 from tests.pipeline.conftest import seed_ratings
 from tests.service.conftest import train_and_promote
 from tests.service.test_serve import free_port, wait_http
-
-sync_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

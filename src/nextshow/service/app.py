@@ -26,7 +26,7 @@ from nextshow.db.session import ensure_schema, make_engine, session_factory
 from nextshow.registry.artifact_store import ArtifactStore
 from nextshow.service.api.deps import Services
 from nextshow.service.api.routes import admin, health, predictions, recommendations, shows
-from nextshow.service.holder import ModelHolder
+from nextshow.service.holder import ModelHolder, freeze_long_lived
 from nextshow.service.middleware import (
     BodyLimitMiddleware,
     Metrics,
@@ -36,6 +36,7 @@ from nextshow.service.middleware import (
 )
 from nextshow.service.problems import install_problem_handlers, problem_response
 from nextshow.service.queue import PredictionQueue, WorkerContext
+from nextshow.service.web import routes as web_routes
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build_services(settings, metrics)
         app.state.services = services
+        freeze_long_lived()  # the title index and the model: out of the collector's full passes
         consumer = None
         if run_worker:
             services.queue.attach(WorkerContext(services.sessions, services.holder))
@@ -115,6 +117,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
 
     for module in (predictions, recommendations, shows, health, admin):
         app.include_router(module.router)
+    app.include_router(web_routes.router)
 
     # Added innermost first: CORS outermost (its headers reach error answers too), then metrics
     # (counting 413 and 429), the rate limit, and the body limit nearest the routes.

@@ -9,14 +9,18 @@ never records a like twice. Likes, results and the status change commit in one t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import threading
 import uuid
+import weakref
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, Table, select
+from sqlalchemy import Engine, Insert, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +29,11 @@ from nextshow.service.holder import ServingModel
 from nextshow.service.recommend import answer, liked_ids
 from nextshow.service.tables import PredictionRequest
 
+try:
+    import fcntl
+except ImportError:  # Windows: the thread lock alone (one process per database there)
+    fcntl = None  # type: ignore[assignment]
+
 log = logging.getLogger(__name__)
 
 WEB_SOURCE = "web"
@@ -32,6 +41,59 @@ WEB_SOURCE = "web"
 
 class IdempotencyConflict(Exception):
     """An Idempotency-Key was reused with a different request body."""
+
+
+class _SqliteWriteGuard:
+    """One writer at a time: a thread lock in the process, a ``flock`` across processes."""
+
+    def __init__(self, database: str | None) -> None:
+        self._lock = threading.Lock()
+        self._fd: int | None = None
+        if fcntl is not None and database and database != ":memory:":
+            self._fd = os.open(f"{database}-writelock", os.O_RDWR | os.O_CREAT, 0o644)
+            weakref.finalize(self, os.close, self._fd)
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        if self._fd is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            except BaseException:
+                self._lock.release()
+                raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
+
+
+_WRITE_GUARDS: weakref.WeakKeyDictionary[Engine, _SqliteWriteGuard] = weakref.WeakKeyDictionary()
+_WRITE_GUARDS_LOCK = threading.Lock()
+
+
+def write_guard(sessions: sessionmaker[Session]) -> contextlib.AbstractContextManager[Any]:
+    """Hold around a whole write transaction: on SQLite, one writer at a time.
+
+    SQLite has a single write lock, and a connection that finds it taken sleeps in its busy
+    handler for 1, 2, 5, 10, ... up to 100 ms between tries, however soon the lock is freed.
+    With API threads and the worker process all writing, waiters oversleep, the worker starves
+    and the queue backs up (seconds of POST -> done at 50 requests/s). Writers that queue on
+    this guard instead (a thread lock, then an exclusive ``flock`` on ``<database>-writelock``,
+    which the kernel hands over the moment it is released) find the database lock free. Other
+    writers (imports, training) still work: they meet the busy handler as before. PostgreSQL
+    locks rows, not the database: no guard there.
+    """
+    engine = sessions.kw.get("bind")
+    if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    with _WRITE_GUARDS_LOCK:
+        guard = _WRITE_GUARDS.get(engine)
+        if guard is None:
+            guard = _WRITE_GUARDS[engine] = _SqliteWriteGuard(engine.url.database)
+    return guard
 
 
 def _insert(session: Session, table: Table) -> Insert:
@@ -90,7 +152,8 @@ def create_request(
                 )
             return row, False
         return row, True
-    return session.get(PredictionRequest, request_id), True  # type: ignore[return-value]
+    # No read-back: the row is exactly ``values`` (a detached copy saves a SELECT per POST).
+    return PredictionRequest(**values), True
 
 
 def ensure_user(session: Session, *, external_id: str, anonymous: bool) -> int:
@@ -102,7 +165,11 @@ def ensure_user(session: Session, *, external_id: str, anonymous: bool) -> int:
         )
         .on_conflict_do_nothing(index_elements=["source", "external_id"])
     )
-    session.execute(stmt)
+    # RETURNING gives the new id in the same round trip (an anonymous user is always new); a
+    # conflict returns no row, and the existing user is read.
+    created = session.execute(stmt.returning(User.id)).first()
+    if created is not None:
+        return created[0]
     return session.scalars(
         select(User.id).where(User.source == WEB_SOURCE, User.external_id == external_id)
     ).one()
@@ -118,7 +185,21 @@ def record_likes(session: Session, *, user_id: int, show_ids: Sequence[int]) -> 
     if not show_ids:
         return
     now = utcnow()
-    stmt = _insert(session, Rating.__table__).values(
+    stmt = _insert(session, Rating.__table__)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["user_id", "show_id"],
+        set_={
+            "liked": True,
+            "source": stmt.excluded.source,
+            "rated_at": stmt.excluded.rated_at,
+            "updated_at": stmt.excluded.updated_at,
+        },
+        where=Rating.__table__.c.liked.is_(False),
+    )
+    # One statement with a parameter list (executemany): its compiled form is cached, where a
+    # multi-row VALUES clause is compiled anew for every request.
+    session.execute(
+        stmt,
         [
             {
                 "user_id": user_id,
@@ -130,14 +211,8 @@ def record_likes(session: Session, *, user_id: int, show_ids: Sequence[int]) -> 
                 "updated_at": now,
             }
             for show_id in show_ids
-        ]
+        ],
     )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["user_id", "show_id"],
-        set_={"liked": True, "source": WEB_SOURCE, "rated_at": now, "updated_at": now},
-        where=Rating.__table__.c.liked.is_(False),
-    )
-    session.execute(stmt)
 
 
 def process_request(
@@ -147,25 +222,32 @@ def process_request(
 
     ``None`` when no such request exists. Safe to run any number of times (see module doc).
     """
-    with sessions() as session, session.begin():
-        # FOR UPDATE (PostgreSQL) makes a second delivery wait and then see "done"; on SQLite
-        # the first write takes the database lock, and ON CONFLICT keeps likes single anyway.
-        request = session.get(PredictionRequest, request_id, with_for_update=True)
+    # Read and compute outside any write transaction: on SQLite the database-wide write lock is
+    # then held only for the few statements below, not while the model scores.
+    with sessions() as session:
+        request = session.get(PredictionRequest, request_id)
         if request is None:
             log.warning("prediction %s does not exist", request_id)
             return None
         if request.status != "pending":
             return request.status
+        liked = liked_ids(json.loads(request.matches))
+        result = answer(model, liked, request.n)
+    with write_guard(sessions), sessions() as session, session.begin():
+        # FOR UPDATE (PostgreSQL) makes a second delivery wait and then see "done"; on SQLite
+        # the first write takes the database lock, and ON CONFLICT keeps likes single anyway.
+        request = session.get(PredictionRequest, request_id, with_for_update=True)
+        if request is None:
+            return None
+        if request.status != "pending":
+            return request.status
         request.attempts += 1
-        matches = json.loads(request.matches)
-        liked = liked_ids(matches)
         if request.user_external_id is None:
             external_id, anonymous = f"anon:{request.id}", True
         else:
             external_id, anonymous = request.user_external_id, False
         user_id = ensure_user(session, external_id=external_id, anonymous=anonymous)
         record_likes(session, user_id=user_id, show_ids=liked)
-        result = answer(model, liked, request.n)
         request.user_id = user_id
         request.results = json.dumps(result)  # recommendations and the model that made them
         request.model_version_id = model.version_id
@@ -178,7 +260,7 @@ def process_request(
 
 def mark_failed(sessions: sessionmaker[Session], request_id: str, error: str) -> None:
     """Give up on a request (no retries left, or an error no retry can fix)."""
-    with sessions() as session, session.begin():
+    with write_guard(sessions), sessions() as session, session.begin():
         request = session.get(PredictionRequest, request_id, with_for_update=True)
         if request is not None and request.status == "pending":
             request.status = "failed"
@@ -207,8 +289,19 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def public_view(request: PredictionRequest) -> dict[str, Any]:
-    """A ``PredictionPublic`` body for a stored request."""
+def read_request(sessions: sessionmaker[Session], request_id: str) -> Any:
+    """The request's row (attribute access like the ORM object), or None; for status polls.
+
+    A Core SELECT on a pooled connection: no session, unit of work or identity map to set up.
+    """
+    table = PredictionRequest.__table__
+    bind = sessions.kw["bind"]
+    with bind.connect() as conn:
+        return conn.execute(select(table).where(table.c.id == request_id)).first()
+
+
+def public_view(request: Any) -> dict[str, Any]:
+    """A ``PredictionPublic`` body for a stored request (ORM object or row)."""
     body: dict[str, Any] = {
         "prediction_id": request.id,
         "status": request.status,

@@ -22,6 +22,7 @@ from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
 from huey.registry import Message
 from huey.serializer import Serializer
+from huey.storage import SqliteStorage
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -78,6 +79,21 @@ def _decode(value: Any) -> Any:
     return value
 
 
+class _SqliteStorage(SqliteStorage):
+    """Huey's SQLite storage with ``synchronous=NORMAL`` (WAL), like the application database.
+
+    Huey leaves SQLite's default (FULL: an fsync on every enqueue, dequeue and acknowledgement,
+    each under the storage's one lock). In WAL mode NORMAL is still crash-safe for the process;
+    a power cut may lose the last few queue writes, and the periodic sweep re-enqueues requests
+    that stay pending (their rows are in the database).
+    """
+
+    def _create_connection(self) -> Any:
+        conn = super()._create_connection()
+        conn.execute("pragma synchronous=NORMAL")
+        return conn
+
+
 def make_huey(settings: Settings, name: str | None = None) -> Huey:
     """A Huey instance on the configured storage; results are not stored (the table holds them)."""
     url = settings.effective_queue_url
@@ -88,7 +104,7 @@ def make_huey(settings: Settings, name: str | None = None) -> Huey:
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :]
         settings.ensure_home()
-        return SqliteHuey(name, filename=path, timeout=30, **common)
+        return SqliteHuey(name, filename=path, timeout=30, storage_class=_SqliteStorage, **common)
     raise ValueError(f"queue URL {url!r}: use redis://host:port/db or sqlite:///path")
 
 
@@ -181,16 +197,27 @@ class PredictionQueue:
                 self._context = WorkerContext(sessions, holder)
             return self._context
 
+    def consumer_options(self, workers: int | None = None) -> dict[str, Any]:
+        """Consumer settings shared by the embedded consumer and ``nextshow worker``.
+
+        SQLite storage is polled: an idle worker sleeps ``initial_delay``, then ``backoff``
+        times longer after each empty poll, up to ``max_delay``. That cap is also the worst
+        wait of a task arriving at an idle worker, so it stays small (an empty poll is one
+        indexed SELECT, tens of microseconds). Redis storage blocks on the list instead.
+        """
+        max_delay = self.settings.worker_poll_max_seconds
+        return {
+            "workers": workers or self.settings.worker_threads,
+            "worker_type": "thread",
+            "initial_delay": min(0.005, max_delay),
+            "backoff": 1.25,
+            "max_delay": max_delay,
+        }
+
     def consumer(self, workers: int | None = None) -> Consumer:
         """A thread consumer that does not install signal handlers; ``start()`` / ``stop()``."""
         return _EmbeddedConsumer(
-            self.huey,
-            workers=workers or self.settings.worker_threads,
-            worker_type="thread",
-            initial_delay=0.01,  # poll an empty queue quickly: latency matters more than idling
-            backoff=1.5,
-            max_delay=0.25,
-            check_worker_health=False,
+            self.huey, check_worker_health=False, **self.consumer_options(workers)
         )
 
     def _predict(self, request_id: str, task: Any) -> None:

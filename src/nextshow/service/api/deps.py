@@ -34,7 +34,9 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
 
 
-def get_services(request: Request) -> Services:
+# The in-memory dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in the
+# thread pool, and three pool round trips per request cost more than the recommendation itself.
+async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
@@ -46,12 +48,12 @@ def get_session(services: ServicesDep) -> Iterator[Session]:
         yield session
 
 
-def get_model(services: ServicesDep) -> ServingModel:
+async def get_model(services: ServicesDep) -> ServingModel:
     # Read once per request: a hot swap during the request does not affect it.
     return services.holder.current
 
 
-def get_index(services: ServicesDep) -> TitleIndex:
+async def get_index(services: ServicesDep) -> TitleIndex:
     return services.index
 
 
@@ -60,7 +62,7 @@ RecommenderDep = Annotated[ServingModel, Depends(get_model)]
 IndexDep = Annotated[TitleIndex, Depends(get_index)]
 
 
-def require_admin(request: Request, services: ServicesDep) -> None:
+async def require_admin(request: Request, services: ServicesDep) -> None:
     """Bearer token from settings; without a configured token the admin routes do not exist."""
     token = services.settings.admin_token
     if token is None:

@@ -9,12 +9,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
 
-from nextshow.service.api.deps import ServicesDep, SessionDep
-from nextshow.service.predictions import IdempotencyConflict, create_request, public_view
+from nextshow.service.api.deps import ServicesDep
+from nextshow.service.predictions import (
+    IdempotencyConflict,
+    create_request,
+    public_view,
+    read_request,
+    write_guard,
+)
 from nextshow.service.problems import ProblemError, problem_responses
 from nextshow.service.recommend import liked_ids, match_inputs
 from nextshow.service.schemas import PredictionAccepted, PredictionCreate, PredictionPublic
-from nextshow.service.tables import PredictionRequest
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +49,7 @@ def create_prediction(
 ) -> dict[str, Any]:
     # Matching may create user-submitted shows; they, and the request, commit together before
     # the 202, so an accepted request is never lost even when no worker runs.
-    with services.sessions() as session, session.begin():
+    with write_guard(services.sessions), services.sessions() as session, session.begin():
         matches = match_inputs(services.index, body.shows, session=session)
         if not liked_ids(matches):
             raise ProblemError(
@@ -88,8 +93,10 @@ def create_prediction(
     responses=problem_responses(404, 422, 429),
     summary="A prediction's status, and its recommendations when done",
 )
-def get_prediction(prediction_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
-    request = session.get(PredictionRequest, str(prediction_id))
+def get_prediction(prediction_id: uuid.UUID, services: ServicesDep) -> dict[str, Any]:
+    # No session dependency: a generator dependency costs two more thread-pool round trips, and
+    # clients poll this route.
+    request = read_request(services.sessions, str(prediction_id))
     if request is None:
         raise ProblemError(404, f"no prediction {prediction_id}", kind="not-found")
     return public_view(request)
