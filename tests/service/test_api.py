@@ -270,3 +270,22 @@ def test_prediction_count_matches_requests(client, trained):
         assert session.scalar(select(func.count()).select_from(PredictionRequest)) == 8
         anon = session.scalar(select(func.count()).select_from(User).where(User.anonymous))
     assert anon == 8
+
+
+def test_add_shows_creates_a_title_that_only_resembles_a_known_one(client, trained):
+    """ "Shw 12" is a near match of "Show 12": a candidate to confirm, unless the user said
+    "none of these" (add_shows), when it becomes a new user-submitted show and a like."""
+    plain = client.post("/api/predictions", json={"shows": ["Show 1", "Shw 12"]})
+    assert plain.status_code == 202, plain.text
+    status = {m["input"]: m["status"] for m in plain.json()["matches"]}
+    assert status["Shw 12"] == "fuzzy"
+
+    added = client.post(
+        "/api/predictions", json={"shows": ["Show 1", "Shw 12"], "add_shows": ["Shw 12"]}
+    )
+    assert added.status_code == 202, added.text
+    match = {m["input"]: m for m in added.json()["matches"]}["Shw 12"]
+    assert match["status"] == "created" and match["show"]["title"] == "Shw 12"
+    with trained.sessions() as session:
+        show = session.scalars(select(Show).where(Show.title == "Shw 12")).one()
+        assert show.user_submitted

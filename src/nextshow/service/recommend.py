@@ -5,7 +5,7 @@ Shared by the synchronous route and the worker, so both paths answer the same wa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -39,9 +39,14 @@ def describe_match(index: TitleIndex, result: MatchResult) -> dict[str, Any]:
 
 
 def match_inputs(
-    index: TitleIndex, texts: Sequence[str], *, session: Session | None = None
+    index: TitleIndex,
+    texts: Sequence[str],
+    *,
+    session: Session | None = None,
+    create_new: Collection[str] = (),
 ) -> list[dict[str, Any]]:
-    """Resolve each text; with a ``session``, unknown titles become user-submitted shows.
+    """Resolve each text; with a ``session``, unknown titles become user-submitted shows, and so
+    do the texts in ``create_new`` even when they only resemble a known title.
 
     The caller commits that session (new shows join the index on commit).
     """
@@ -51,7 +56,9 @@ def match_inputs(
             if session is None:
                 result = index.match(text)
             else:
-                result = resolve_or_create(session, index, text)
+                result = resolve_or_create(
+                    session, index, text, create_when_fuzzy=text in create_new
+                )
         except ValueError:
             # Text the matcher refuses (no letter or digit at all): it names no show.
             out.append({"input": text, "status": "not_found", "show": None, "candidates": []})

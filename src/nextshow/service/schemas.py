@@ -103,6 +103,12 @@ class PredictionCreate(BaseModel):
         default=None, description="Your own user id; default: an anonymous user per request."
     )
     n: int = Field(default=10, ge=1, le=MAX_N, description="How many shows to recommend.")
+    add_shows: list[ShowText] = Field(
+        default_factory=list,
+        max_length=MAX_SHOWS,
+        description="Inputs of `shows` to add as new shows even when a similar title exists "
+        '(the user said "none of these" to the fuzzy candidates).',
+    )
 
 
 class PredictionAccepted(BaseModel):

@@ -50,7 +50,9 @@ def create_prediction(
     # Matching may create user-submitted shows; they, and the request, commit together before
     # the 202, so an accepted request is never lost even when no worker runs.
     with write_guard(services.sessions), services.sessions() as session, session.begin():
-        matches = match_inputs(services.index, body.shows, session=session)
+        matches = match_inputs(
+            services.index, body.shows, session=session, create_new=set(body.add_shows)
+        )
         if not liked_ids(matches):
             raise ProblemError(
                 422,

@@ -105,6 +105,7 @@
 
     input.addEventListener("input", () => {
       delete input.dataset.ref;
+      delete input.dataset.addNew;
       field.checked = null;
       setStatus(field, "");
       clearTimeout(field.timer);
@@ -175,6 +176,7 @@
     if (allowNew) {
       add("new", `None of these: add “${text}” as a new show`, () => {
         field.input.dataset.ref = text;
+        field.input.dataset.addNew = "1";
         delete field.input.dataset.unresolved;
         field.checked = text;
         setStatus(field, `“${text}” is new to us: it will be added when you submit.`);
@@ -239,10 +241,12 @@
         return;
       }
       const shows = filled.map((f) => f.input.dataset.ref || f.input.value.trim());
+      // Titles the user chose to add although they resemble known ones ("none of these").
+      const add_shows = filled.filter((f) => f.input.dataset.addNew).map((f) => f.input.dataset.ref);
       const response = await fetch("/api/predictions", {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ shows }),
+        body: JSON.stringify({ shows, add_shows }),
       });
       const body = await response.json();
       if (response.status === 202) {
