@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -147,6 +148,19 @@ def db_upgrade(app: AppContext, revision: str) -> None:
     click.echo(f"database at revision {current_revision(engine)}")
 
 
+def imdb_filter_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The catalogue filters shared by `import imdb-titles` and `collect imdb-datasets`."""
+    command = click.option(
+        "--min-votes", default=500, show_default=True, type=click.IntRange(min=0)
+    )(command)
+    return click.option(
+        "--title-types",
+        default="tvSeries,tvMiniSeries",
+        show_default=True,
+        help="Comma-separated IMDb title types to keep.",
+    )(command)
+
+
 @cli.group("import")
 def import_group() -> None:
     """Import shows and ratings from files."""
@@ -155,13 +169,7 @@ def import_group() -> None:
 @import_group.command("imdb-titles")
 @click.argument("basics", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("ratings", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--title-types",
-    default="tvSeries,tvMiniSeries",
-    show_default=True,
-    help="Comma-separated IMDb title types to keep.",
-)
-@click.option("--min-votes", default=500, show_default=True, type=click.IntRange(min=0))
+@imdb_filter_options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable summary.")
 @pass_app
 def import_imdb_titles_cmd(
@@ -755,13 +763,7 @@ def collect_group() -> None:
     help="Download folder; default: <home>/collect/imdb.",
 )
 @click.option("--no-import", is_flag=True, help="Download only; do not import the catalogue.")
-@click.option(
-    "--title-types",
-    default="tvSeries,tvMiniSeries",
-    show_default=True,
-    help="Comma-separated IMDb title types to import.",
-)
-@click.option("--min-votes", default=500, show_default=True, type=click.IntRange(min=0))
+@imdb_filter_options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable summary.")
 @pass_app
 def collect_imdb_datasets_cmd(
