@@ -125,6 +125,10 @@ def run_cli(
 
 
 @pytest.fixture
-def dataset_dir() -> Path:
-    """The shared MovieTweetings-100k folder (falls back to the bundled demo copy when absent)."""
-    return DATASET_DIR
+def movietweetings_ratings() -> Path:
+    """The MovieTweetings-100k ratings file: the shared copy beside the repository, or (in a
+    clone without ../shared) the bundled gzip copy of the same file."""
+    shared = DATASET_DIR / "ratings.dat"
+    if shared.is_file():
+        return shared
+    return REPO_ROOT / "src" / "nextshow" / "data" / "demo" / "ratings.dat.gz"

@@ -6,7 +6,6 @@ import csv
 import gzip
 import json
 import shutil
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -370,19 +369,17 @@ def test_interrupted_import_leaves_only_whole_batches(store, tmp_path):
 
 
 @pytest.mark.slow
-def test_real_movietweetings_100k_via_cli(store, dataset_dir):
-    started = time.perf_counter()
+def test_real_movietweetings_100k_via_cli(store, movietweetings_ratings):
     result = run_cli(
         "import",
         "ratings",
-        str(dataset_dir / "ratings.dat"),
+        str(movietweetings_ratings),
         "--format",
         "movietweetings",
         "--json",
         env=store.env(),
         check=True,
     )
-    elapsed = time.perf_counter() - started
     summary = json.loads(result.stdout)
     assert (summary["inserted"], summary["rejected"]) == (100_000, 0)
     status = json.loads(run_cli("status", "--json", env=store.env(), check=True).stdout)
@@ -392,4 +389,3 @@ def test_real_movietweetings_100k_via_cli(store, dataset_dir):
         16_554,
         10_506,
     )
-    assert elapsed < 120, f"100k import took {elapsed:.0f} s"

@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -85,7 +86,9 @@ def test_two_apis_two_workers_thousands_of_requests(pg_store):
                 body["user_id"] = f"user-{rng.randrange(50)}"
             bodies.append(body)
         started = time.monotonic()
-        ids = asyncio.run(_load(ports, bodies))
+        # In its own thread: another test's Playwright may own this thread's event loop.
+        with ThreadPoolExecutor(1) as pool:
+            ids = pool.submit(asyncio.run, _load(ports, bodies)).result()
         posted = time.monotonic() - started
         assert len(set(ids)) == N_REQUESTS
 
