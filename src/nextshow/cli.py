@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 from nextshow import __version__
 from nextshow.config import Settings, get_settings
 from nextshow.progress import progress_enabled
+from nextshow.ratings.records import FORMATS as RATING_FORMATS
 from nextshow.rejects import ImportSummary
 
 log = logging.getLogger("nextshow")
@@ -197,7 +198,7 @@ def import_imdb_titles_cmd(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv", "movielens", "movietweetings"]),
+    type=click.Choice(RATING_FORMATS),
     required=True,
     help="File format.",
 )
@@ -306,7 +307,7 @@ def shows_match(app: AppContext, text: str, as_json: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["movietweetings", "movielens", "csv"]),
+    type=click.Choice(RATING_FORMATS),
     help="Ratings file format (default: movietweetings for .dat, else csv).",
 )
 @click.option(
@@ -858,8 +859,8 @@ def collect_reviews_cmd(
 ) -> None:
     """Crawl users' review ratings of shows, most-reviewed first, and import them."""
     from nextshow.collect.crawl import CrawlError, collect_reviews, is_local_url, top_shows
-    from nextshow.collect.reviews import is_imdb_id
     from nextshow.collect.spider import CrawlConfig
+    from nextshow.ids import is_imdb_id
 
     if (top is None) == (ids is None):
         raise click.UsageError("give exactly one of --top N or --ids tt…")

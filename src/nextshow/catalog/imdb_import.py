@@ -19,8 +19,12 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from nextshow.catalog.store import MAX_GENRES, MAX_TITLE, ShowSpec, get_or_create_shows
+from nextshow.catalog.store import ShowSpec, get_or_create_shows
+from nextshow.db.limits import GENRES as MAX_GENRES
+from nextshow.db.limits import TITLE as MAX_TITLE
 from nextshow.db.session import transaction
+from nextshow.ids import RULE as IMDB_ID_RULE
+from nextshow.ids import is_imdb_id
 from nextshow.progress import file_progress_bar
 from nextshow.rejects import ImportSummary, Reject, write_rejects_report
 from nextshow.textio import iter_lines
@@ -195,8 +199,8 @@ def _basics_row(
     def bad(name: str, reason: str) -> Reject:
         return Reject(file, number, name, reason, "\t".join(parts))
 
-    if not tconst.startswith("tt") or not tconst[2:].isdigit():
-        return bad("tconst", f"not an IMDb id: {tconst!r}")
+    if not is_imdb_id(tconst):
+        return bad("tconst", f"not an IMDb id ({IMDB_ID_RULE}): {tconst!r}")
     if adult not in ("0", "1"):
         return bad("isAdult", f"not 0 or 1: {adult!r}")
     years: list[int | None] = []

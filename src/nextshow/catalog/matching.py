@@ -704,16 +704,9 @@ def get_or_create_user_show(
     if show is not None:
         return show, False
 
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        raise NotImplementedError(f"user shows need INSERT ... ON CONFLICT; {dialect} lacks it")
     now = utcnow()
     statement = (
-        insert(Show)
+        conflict_insert(session, Show.__table__)
         .values(
             title=title,
             normalized_title=normalized,

@@ -29,7 +29,6 @@ from parsel import Selector
 
 _USER_ID = re.compile(r"/user/(ur\d+)")
 _NUMBER = re.compile(r"\d+")
-_IMDB_ID = re.compile(r"^tt\d{7,}$")
 _DATE_FORMATS = ("%d %B %Y", "%d %b %Y", "%b %d, %Y", "%B %d, %Y", "%Y-%m-%d", "%b %d %Y")
 
 LEGACY = "legacy"
@@ -64,10 +63,6 @@ class ReviewPage:
     def reviews(self) -> int:
         """Reviews seen on the page, rated or not."""
         return len(self.ratings) + self.no_rating + self.deleted_user + self.malformed
-
-
-def is_imdb_id(text: str) -> bool:
-    return bool(_IMDB_ID.match(text))
 
 
 def reviews_url(base_url: str, imdb_id: str) -> str:

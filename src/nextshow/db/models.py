@@ -20,6 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from nextshow.db import limits
+
 # Named constraints keep migrations identical on SQLite and PostgreSQL.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -48,20 +50,20 @@ class Show(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    imdb_id: Mapped[str | None] = mapped_column(String(16), unique=True)
-    title: Mapped[str] = mapped_column(String(512))
-    original_title: Mapped[str | None] = mapped_column(String(512))
-    normalized_title: Mapped[str] = mapped_column(String(512))
+    imdb_id: Mapped[str | None] = mapped_column(String(limits.IMDB_ID), unique=True)
+    title: Mapped[str] = mapped_column(String(limits.TITLE))
+    original_title: Mapped[str | None] = mapped_column(String(limits.TITLE))
+    normalized_title: Mapped[str] = mapped_column(String(limits.TITLE))
     title_type: Mapped[str | None] = mapped_column(String(32))
     start_year: Mapped[int | None] = mapped_column(Integer)
     end_year: Mapped[int | None] = mapped_column(Integer)
-    genres: Mapped[str | None] = mapped_column(String(256))  # comma-separated, IMDb style
+    genres: Mapped[str | None] = mapped_column(String(limits.GENRES))  # comma-separated, IMDb style
     imdb_rating: Mapped[float | None] = mapped_column(Float)
     imdb_votes: Mapped[int | None] = mapped_column(Integer)
     # Where the row came from ("imdb", "movietweetings", "movielens", "csv", "user") and that
     # source's own id, so re-importing a file without IMDb ids still finds its shows.
     source: Mapped[str] = mapped_column(String(32))
-    external_id: Mapped[str | None] = mapped_column(String(64))
+    external_id: Mapped[str | None] = mapped_column(String(limits.EXTERNAL_ID))
     user_submitted: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
@@ -78,7 +80,7 @@ class User(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    external_id: Mapped[str] = mapped_column(String(128))
+    external_id: Mapped[str] = mapped_column(String(limits.USER_EXTERNAL_ID))
     source: Mapped[str] = mapped_column(String(32))
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

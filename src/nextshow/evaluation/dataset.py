@@ -15,7 +15,6 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -28,7 +27,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LIKE_THRESHOLD = 8.0
 DEMO_SOURCE = "demo"
-FORMATS = ("movietweetings", "movielens", "csv")
 
 
 class InteractionRow(NamedTuple):
@@ -211,12 +209,6 @@ def csr_pair(
 # --- file reading -------------------------------------------------------------------------------
 
 
-def demo_paths() -> tuple[Path, Path]:
-    """The bundled MovieTweetings copy: (ratings.dat.gz, movies.dat.gz)."""
-    folder = Path(str(resources.files("nextshow") / "data" / "demo"))
-    return folder / "ratings.dat.gz", folder / "movies.dat.gz"
-
-
 def show_key(ref: Any) -> str:
     """A stable key for an importer's ``ShowRef``: IMDb id first, as the importer matches shows."""
     if ref.imdb_id:
@@ -255,7 +247,8 @@ def load_interactions(
     defaults to ``movietweetings`` for ``.dat`` files and ``csv`` otherwise. Rejected rows are
     counted and logged, never used.
     """
-    from nextshow.ratings.formats import ParsedRating, iter_ratings
+    from nextshow.ratings.demo import demo_paths
+    from nextshow.ratings.formats import FORMATS, ParsedRating, iter_ratings
 
     if str(source) == DEMO_SOURCE:
         if fmt not in (None, "movietweetings"):

@@ -24,6 +24,15 @@ def demo_files() -> resources.abc.Traversable:
     return resources.files("nextshow") / "data" / "demo"
 
 
+def demo_paths() -> tuple[Path, Path]:
+    """The bundled MovieTweetings copy as files: (ratings.dat.gz, movies.dat.gz).
+
+    The package is installed unzipped (a wheel or a checkout), so the resources are real files.
+    """
+    folder = demo_files()
+    return Path(str(folder / "ratings.dat.gz")), Path(str(folder / "movies.dat.gz"))
+
+
 def load_demo(
     sessions: sessionmaker[Session], settings: Settings, *, progress: bool
 ) -> ImportSummary | None:
@@ -37,18 +46,14 @@ def load_demo(
     with sessions() as session:
         if session.scalar(select(exists().select_from(Rating))):
             return None
-    folder = demo_files()
-    with (
-        resources.as_file(folder / "ratings.dat.gz") as ratings,
-        resources.as_file(folder / "movies.dat.gz") as movies,
-    ):
-        return import_ratings(
-            sessions,
-            Path(ratings),
-            fmt=DEMO_FORMAT,
-            items_path=Path(movies),
-            like_threshold=settings.like_threshold,
-            batch_size=settings.import_batch_size,
-            progress=progress,
-            reports_dir=settings.reports_dir,
-        )
+    ratings, movies = demo_paths()
+    return import_ratings(
+        sessions,
+        ratings,
+        fmt=DEMO_FORMAT,
+        items_path=movies,
+        like_threshold=settings.like_threshold,
+        batch_size=settings.import_batch_size,
+        progress=progress,
+        reports_dir=settings.reports_dir,
+    )

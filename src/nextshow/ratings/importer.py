@@ -36,11 +36,10 @@ from nextshow.catalog.store import (
     external_key,
     find_shows_by_title,
     get_or_create_shows,
-    insert_ignoring_conflicts,
-    upsert_rows,
 )
 from nextshow.db.models import Rating, User
 from nextshow.db.session import transaction
+from nextshow.db.upsert import insert_ignoring_conflicts, upsert_rows
 from nextshow.progress import file_progress_bar
 from nextshow.ratings.formats import ParsedRating, ShowRef, iter_ratings
 from nextshow.rejects import ImportSummary, Reject, write_rejects_report

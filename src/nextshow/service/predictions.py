@@ -20,11 +20,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Insert, Table, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from nextshow.db.models import Rating, User, utcnow
+from nextshow.db.upsert import conflict_insert
 from nextshow.service.holder import ServingModel
 from nextshow.service.recommend import answer, liked_ids
 from nextshow.service.tables import PredictionRequest
@@ -96,16 +96,6 @@ def write_guard(sessions: sessionmaker[Session]) -> contextlib.AbstractContextMa
     return guard
 
 
-def _insert(session: Session, table: Table) -> Insert:
-    """The dialect's INSERT (both offer ``on_conflict_do_nothing`` / ``do_update``)."""
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.insert(table)
-    if name == "sqlite":
-        return sqlite.insert(table)
-    raise RuntimeError(f"INSERT ... ON CONFLICT is not supported on {name}")
-
-
 def create_request(
     session: Session,
     *,
@@ -136,7 +126,7 @@ def create_request(
         "updated_at": now,
     }
     table = PredictionRequest.__table__
-    stmt = _insert(session, table).values(**values)
+    stmt = conflict_insert(session, table).values(**values)
     if idempotency_key is not None:
         # Two concurrent POSTs with one key: the database lets exactly one row in.
         stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
@@ -159,7 +149,7 @@ def create_request(
 def ensure_user(session: Session, *, external_id: str, anonymous: bool) -> int:
     """The id of the web user ``external_id``, created once even under concurrent calls."""
     stmt = (
-        _insert(session, User.__table__)
+        conflict_insert(session, User.__table__)
         .values(
             external_id=external_id, source=WEB_SOURCE, anonymous=anonymous, created_at=utcnow()
         )
@@ -185,7 +175,7 @@ def record_likes(session: Session, *, user_id: int, show_ids: Sequence[int]) -> 
     if not show_ids:
         return
     now = utcnow()
-    stmt = _insert(session, Rating.__table__)
+    stmt = conflict_insert(session, Rating.__table__)
     stmt = stmt.on_conflict_do_update(
         index_elements=["user_id", "show_id"],
         set_={

@@ -1,0 +1,101 @@
+"""The ``::`` / tab separated rating files of MovieTweetings and MovieLens, one line at a time.
+
+- ``movietweetings``: ``user::imdb_numeric_id::rating(0-10)::unix_ts``, kept on the 0–10 scale.
+- ``movielens``: ``u.data`` (tab separated) or ``ratings.dat`` (``::``), 1–5 stars (0.5 steps
+  allowed) doubled to 1–10.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from nextshow.ids import format_imdb_id
+from nextshow.ratings.items import movielens_key
+from nextshow.ratings.records import DIGITS, MAX_USER_KEY, ItemInfo, ParsedRating, ShowRef
+from nextshow.rejects import Reject
+
+
+def _fields(file: str, number: int, text: str, sep: str) -> list[str] | Reject:
+    parts = [part.strip() for part in text.split(sep)]
+    if len(parts) != 4:
+        return Reject(file, number, "", f"expected 4 fields, got {len(parts)}", text)
+    for name, value in zip(("user_id", "item_id"), parts, strict=False):
+        if not value:
+            return Reject(file, number, name, f"empty {name}", text)
+    return parts
+
+
+def _rating_and_time(
+    file: str, number: int, text: str, parts: list[str], scale: tuple[float, float, float]
+) -> tuple[float, datetime] | Reject:
+    """The rating (checked against ``low``–``high``, times ``factor``) and its unix time."""
+    value, stamp = parts[2], parts[3]
+    low, high, factor = scale
+    try:
+        rating = float(value)
+    except ValueError:
+        return Reject(file, number, "rating", f"rating is not a number: {value!r}", text)
+    if not low <= rating <= high:  # also false for NaN
+        return Reject(file, number, "rating", f"rating {value} outside {low:g}–{high:g}", text)
+    if not DIGITS.match(stamp):
+        return Reject(file, number, "timestamp", f"not a unix timestamp: {stamp!r}", text)
+    try:
+        return rating * factor, datetime.fromtimestamp(int(stamp), UTC)
+    except (OverflowError, OSError, ValueError):
+        return Reject(file, number, "timestamp", f"timestamp out of range: {stamp!r}", text)
+
+
+def movietweetings_line(
+    file: str, number: int, text: str, items: dict[str, ItemInfo]
+) -> ParsedRating | Reject:
+    """One MovieTweetings line; titles come from ``items`` (movies.dat) when it has the id."""
+    parts = _fields(file, number, text, "::")
+    if isinstance(parts, Reject):
+        return parts
+    user, item = parts[0], parts[1]
+    if not DIGITS.match(item):
+        return Reject(file, number, "item_id", f"IMDb id is not numeric: {item!r}", text)
+    if len(user) > MAX_USER_KEY:
+        return Reject(file, number, "user_id", "user id too long", text)
+    try:
+        imdb_id = format_imdb_id(item)
+    except ValueError as exc:
+        return Reject(file, number, "item_id", str(exc), text)
+    rated = _rating_and_time(file, number, text, parts, (0.0, 10.0, 1.0))
+    if isinstance(rated, Reject):
+        return rated
+    info = items.get(item)
+    show = ShowRef(
+        imdb_id=imdb_id,
+        source="movietweetings",
+        external_id=item,
+        title=info.title if info else None,
+        year=info.year if info else None,
+        genres=info.genres if info else None,
+    )
+    return ParsedRating(number, user, show, rated[0], None, rated[1], text)
+
+
+def movielens_line(
+    file: str, number: int, text: str, items: dict[str, ItemInfo]
+) -> ParsedRating | Reject:
+    """One MovieLens line; its item must be in ``items`` (u.item / movies.dat)."""
+    parts = _fields(file, number, text, "::" if "::" in text else "\t")
+    if isinstance(parts, Reject):
+        return parts
+    user, item = parts[0], parts[1]
+    if not DIGITS.match(item):
+        return Reject(file, number, "item_id", f"item id is not a number: {item!r}", text)
+    if len(user) > MAX_USER_KEY:
+        return Reject(file, number, "user_id", "user id too long", text)
+    item = movielens_key(item)
+    info = items.get(item)
+    if info is None:
+        return Reject(file, number, "item_id", f"item {item} not in the items file", text)
+    rated = _rating_and_time(file, number, text, parts, (0.5, 5.0, 2.0))
+    if isinstance(rated, Reject):
+        return rated
+    show = ShowRef(
+        source="movielens", external_id=item, title=info.title, year=info.year, genres=info.genres
+    )
+    return ParsedRating(number, user, show, rated[0], None, rated[1], text)
