@@ -1,0 +1,150 @@
+"""What matching works with and returns: the show rows it indexes, hits, results, title rules."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from nextshow.db import limits
+from nextshow.db.models import Show
+
+MAX_TITLE_LENGTH = 200
+USER_SOURCE = "user"
+# shows.external_id is VARCHAR(64); longer keys keep a readable head and a hash of the whole.
+EXTERNAL_ID_LENGTH = limits.EXTERNAL_ID
+# Popularity is log(votes) against a fixed reference (about the most voted series on IMDb), not
+# against the catalogue's maximum, so adding one show never changes the ranking of the others.
+POPULARITY_REF_VOTES = 2_500_000
+
+MatchKind = Literal["imdb", "exact", "prefix", "word", "fuzzy", "created"]
+MatchStatus = Literal["matched", "ambiguous", "fuzzy", "not_found", "created"]
+
+
+@dataclass(frozen=True, slots=True)
+class ShowRow:
+    """The columns of ``shows`` the index needs, detached from any session."""
+
+    id: int
+    title: str
+    original_title: str | None = None
+    normalized_title: str | None = None
+    start_year: int | None = None
+    end_year: int | None = None
+    imdb_id: str | None = None
+    imdb_votes: int | None = None
+    genres: str | None = None
+
+    @classmethod
+    def from_show(cls, show: Show) -> ShowRow:
+        return cls(
+            id=show.id,
+            title=show.title,
+            original_title=show.original_title,
+            normalized_title=show.normalized_title,
+            start_year=show.start_year,
+            end_year=show.end_year,
+            imdb_id=show.imdb_id,
+            imdb_votes=show.imdb_votes,
+            genres=show.genres,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One show found for a query; ``score`` 0–100 is match quality, not rank (see module doc)."""
+
+    show_id: int
+    title: str
+    start_year: int | None
+    end_year: int | None
+    imdb_id: str | None
+    score: float
+    match: MatchKind
+    original_title: str | None = None
+    imdb_votes: int | None = None
+    genres: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "show_id": self.show_id,
+            "title": self.title,
+            "start_year": self.start_year,
+            "end_year": self.end_year,
+            "imdb_id": self.imdb_id,
+            "score": self.score,
+            "match": self.match,
+            "original_title": self.original_title,
+            "imdb_votes": self.imdb_votes,
+            "genres": list(self.genres),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """What ``match`` made of a text.
+
+    ``status``: ``matched`` (``show_id`` set), ``ambiguous`` (several shows share the title: ask
+    which year), ``fuzzy`` (no exact title; ``candidates[0]`` is the best guess, ask the user),
+    ``not_found``, or ``created`` (by ``resolve_or_create``; ``show_id`` set). ``show_id`` stays
+    ``None`` for ``ambiguous`` and ``fuzzy`` so no caller mistakes a guess for an answer.
+    """
+
+    status: MatchStatus
+    query: str
+    title: str
+    year: int | None
+    normalized: str
+    candidates: list[Hit] = field(default_factory=list)
+    show_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "query": self.query,
+            "title": self.title,
+            "year": self.year,
+            "normalized": self.normalized,
+            "show_id": self.show_id,
+            "candidates": [hit.as_dict() for hit in self.candidates],
+        }
+
+
+def clean_title_text(text: str) -> str:
+    """The text stripped and checked: refuse empty input and anything over 200 characters.
+
+    200 characters is far longer than any real title; longer input is a paste accident or abuse
+    and must not reach the fuzzy matcher (cost grows with length) or the database.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"title must be a string, not {type(text).__name__}")
+    stripped = " ".join(text.split())
+    if not stripped:
+        raise ValueError("title is empty: type at least one letter or digit")
+    if len(stripped) > MAX_TITLE_LENGTH:
+        raise ValueError(
+            f"title is {len(stripped)} characters long; at most {MAX_TITLE_LENGTH} are allowed"
+        )
+    return stripped
+
+
+def popularity(votes: int | None) -> float:
+    """log(votes) scaled to about 0–1 (1 for ~2.5M votes); ``None`` or 0 votes -> 0."""
+    if not votes or votes <= 0:
+        return 0.0
+    return min(1.0, math.log1p(votes) / math.log1p(POPULARITY_REF_VOTES))
+
+
+def user_external_id(normalized: str, year: int | None) -> str:
+    """The ``external_id`` of a user-submitted show: its normalised title, plus the year if given.
+
+    Two users typing the same unknown title (in any spelling that normalises the same) must land
+    on one row; the unique constraint (source, external_id) enforces it. Keys over 64 characters
+    keep a readable head and a hash of the whole, so they stay unique and deterministic.
+    """
+    key = normalized if year is None else f"{normalized} ({year})"
+    if len(key) <= EXTERNAL_ID_LENGTH:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    return f"{key[: EXTERNAL_ID_LENGTH - len(digest) - 1]}~{digest}"
