@@ -16,13 +16,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from nextshow.config import Settings
+from nextshow.db.models import PredictionRequest
 from nextshow.pipeline.promotion import promote_with_gate
 from nextshow.pipeline.train import TrainOptions, train_version
 from nextshow.registry.artifact_store import ArtifactStore
 from nextshow.registry.snapshots import export_snapshot
 from nextshow.service.app import create_app
 from nextshow.service.queue import make_huey
-from nextshow.service.tables import PredictionRequest
 from tests.conftest import REDIS_URL
 from tests.pipeline.conftest import seed_ratings
 

@@ -9,9 +9,8 @@ import uuid
 
 from sqlalchemy import func, select, update
 
-from nextshow.db.models import Rating, Show, User
+from nextshow.db.models import PredictionRequest, Rating, Show, User
 from nextshow.service.predictions import process_request
-from nextshow.service.tables import PredictionRequest
 from tests.service.conftest import ADMIN_TOKEN, request_row, service_settings, wait_done
 
 PROBLEM = "application/problem+json"

@@ -22,8 +22,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from nextshow.db.models import Rating, Show, User
-from nextshow.service.tables import PredictionRequest
+from nextshow.db.models import PredictionRequest, Rating, Show, User
 from tests.conftest import POSTGRES_URL, REDIS_URL, _make_store
 from tests.pipeline.conftest import seed_ratings
 from tests.service.conftest import train_and_promote

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -21,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from nextshow.db import limits
+from nextshow.db.types import UTCDateTime
 
 # Named constraints keep migrations identical on SQLite and PostgreSQL.
 NAMING = {
@@ -65,10 +65,8 @@ class Show(Base):
     source: Mapped[str] = mapped_column(String(32))
     external_id: Mapped[str | None] = mapped_column(String(limits.EXTERNAL_ID))
     user_submitted: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class User(Base):
@@ -83,7 +81,7 @@ class User(Base):
     external_id: Mapped[str] = mapped_column(String(limits.USER_EXTERNAL_ID))
     source: Mapped[str] = mapped_column(String(32))
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Rating(Base):
@@ -105,11 +103,9 @@ class Rating(Base):
     rating: Mapped[float | None] = mapped_column(Float)  # 0–10, NULL when only a like is known
     liked: Mapped[bool] = mapped_column(Boolean)
     source: Mapped[str] = mapped_column(String(32))
-    rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When this row was last written: lets the pipeline count likes that arrived since a snapshot.
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class DatasetSnapshot(Base):
@@ -125,9 +121,9 @@ class DatasetSnapshot(Base):
     likes: Mapped[int] = mapped_column(Integer)
     like_threshold: Mapped[float] = mapped_column(Float)
     # Newest ratings.updated_at included: "likes since this snapshot" counts rows written after it.
-    data_as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    data_as_of: Mapped[datetime | None] = mapped_column(UTCDateTime())
     manifest: Mapped[str] = mapped_column(Text)  # the manifest JSON, as written to the store
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ModelVersion(Base):
@@ -158,8 +154,8 @@ class ModelVersion(Base):
     artifact_sha256: Mapped[str] = mapped_column(String(64))
     artifact_bytes: Mapped[int] = mapped_column(Integer)
     stage: Mapped[str] = mapped_column(String(16), default="candidate")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    promoted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ModelEvent(Base):
@@ -174,4 +170,39 @@ class ModelEvent(Base):
     forced: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str | None] = mapped_column(Text)
     details: Mapped[str | None] = mapped_column(Text)  # JSON: the gate's comparison
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# The states of a prediction request; the check constraint below spells out the same list.
+PREDICTION_STATUSES = ("pending", "done", "failed")
+
+
+class PredictionRequest(Base):
+    """What a visitor asked for, what it matched, and (once the worker ran) the answer.
+
+    ``inputs``, ``matches`` and ``results`` are JSON text: the shapes are the API's schemas, and
+    keeping them as text keeps the table identical on SQLite and PostgreSQL.
+    """
+
+    __tablename__ = "prediction_requests"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key", name="uq_prediction_requests_idempotency_key"),
+        CheckConstraint("status IN ('pending', 'done', 'failed')", name="status_known"),
+        Index("ix_prediction_requests_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # uuid4 text
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    inputs: Mapped[str] = mapped_column(Text)
+    matches: Mapped[str] = mapped_column(Text)
+    user_external_id: Mapped[str | None] = mapped_column(String(128))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    n: Mapped[int] = mapped_column(Integer)
+    results: Mapped[str | None] = mapped_column(Text)
+    model_version_id: Mapped[int | None] = mapped_column(Integer)
+    fallback: Mapped[bool | None] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -47,11 +47,7 @@ def new_likes_since_production(session: Session) -> int | None:
     )
     query = select(func.count()).select_from(Rating).where(Rating.liked)
     if as_of is not None:
-        moment = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
-        if session.get_bind().dialect.name == "sqlite":
-            # SQLite keeps naive UTC text; compare like with like.
-            moment = moment.astimezone(UTC).replace(tzinfo=None)
-        query = query.where(Rating.updated_at > moment)
+        query = query.where(Rating.updated_at > as_of)
     return int(session.scalar(query) or 0)
 
 
@@ -123,10 +119,7 @@ def retrain_if_needed(
 
 def last_pipeline_run(session: Session) -> datetime | None:
     """When the newest model version was registered (any trigger), in UTC."""
-    moment = session.scalar(select(func.max(ModelVersion.created_at)))
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return session.scalar(select(func.max(ModelVersion.created_at)))
 
 
 def scheduled_retrain(

@@ -117,13 +117,6 @@ def newer_wins(new: datetime | None, old: datetime | None) -> bool:
     return old is None or new >= old
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    # SQLite gives back naive datetimes (it stores no offset); everything we write is UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def _write_batch(
     sessions: sessionmaker[Session],
     batch: list[ParsedRating],
@@ -327,6 +320,6 @@ def _existing_ratings(
             found[(user_id, show_id)] = {
                 "rating": rating,
                 "liked": liked,
-                "rated_at": _utc(rated_at),
+                "rated_at": rated_at,
             }
     return found

@@ -76,16 +76,8 @@ class SnapshotManifest:
         return cls(**json.loads(text))
 
 
-def _as_utc(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; everything is stored in UTC.
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _unix(value: datetime | None) -> int | None:
-    moment = _as_utc(value)
-    return None if moment is None else int(moment.timestamp())
+    return None if value is None else int(value.timestamp())
 
 
 def _batches(session: Session, query: Any, schema: pa.Schema, convert: Any) -> Iterator[pa.Table]:
@@ -168,7 +160,7 @@ def export_snapshot(
         )
     ).one()
     likes = session.scalar(select(func.count()).select_from(Rating).where(Rating.liked)) or 0
-    data_as_of = _as_utc(counts[3])
+    data_as_of = counts[3]
     manifest = SnapshotManifest(
         id=snapshot_id,
         rows=int(counts[0]),

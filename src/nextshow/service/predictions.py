@@ -17,17 +17,16 @@ import threading
 import uuid
 import weakref
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from nextshow.db.models import Rating, User, utcnow
+from nextshow.db.models import PredictionRequest, Rating, User, utcnow
 from nextshow.db.upsert import conflict_insert
 from nextshow.service.holder import ServingModel
 from nextshow.service.recommend import answer, liked_ids
-from nextshow.service.tables import PredictionRequest
 
 try:
     import fcntl
@@ -263,8 +262,6 @@ def stale_pending(sessions: sessionmaker[Session], older_than: timedelta) -> lis
     restarted without persistence) or never enqueued (the queue was down at POST time)."""
     cutoff = utcnow() - older_than
     with sessions() as session:
-        if session.get_bind().dialect.name == "sqlite":
-            cutoff = cutoff.replace(tzinfo=None)  # SQLite stores naive UTC text
         return list(
             session.scalars(
                 select(PredictionRequest.id)
@@ -272,11 +269,6 @@ def stale_pending(sessions: sessionmaker[Session], older_than: timedelta) -> lis
                 .limit(1000)
             )
         )
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes (stored as UTC): label them, as PostgreSQL does.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def read_request(sessions: sessionmaker[Session], request_id: str) -> Any:
@@ -295,8 +287,8 @@ def public_view(request: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "prediction_id": request.id,
         "status": request.status,
-        "created_at": _utc(request.created_at),
-        "updated_at": _utc(request.updated_at),
+        "created_at": request.created_at,
+        "updated_at": request.updated_at,
         "matches": json.loads(request.matches),
         "recommendations": None,
         "model": None,

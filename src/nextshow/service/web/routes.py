@@ -20,12 +20,12 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
+from nextshow.db.models import PredictionRequest
 from nextshow.registry.versions import list_events, list_versions
 from nextshow.service.api.deps import ServicesDep, SessionDep
 from nextshow.service.predictions import public_view
 from nextshow.service.problems import ProblemError
 from nextshow.service.schemas import MAX_SHOWS
-from nextshow.service.tables import PredictionRequest
 from nextshow.service.web.charts import versions_chart_svg
 from nextshow.service.web.graph import NeighbourCache, NeighbourTable, Node
 
@@ -47,8 +47,6 @@ router = APIRouter(tags=["web"], include_in_schema=False)
 def _when(value: datetime | None) -> str:
     if value is None:
         return "—"
-    if value.tzinfo is None:  # SQLite hands back naive datetimes; they were stored in UTC
-        value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 

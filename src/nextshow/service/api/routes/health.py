@@ -11,9 +11,10 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
 
+from nextshow.db.models import PREDICTION_STATUSES as STATUSES
+from nextshow.db.models import PredictionRequest
 from nextshow.service.api.deps import ServicesDep
 from nextshow.service.schemas import Health, Readiness
-from nextshow.service.tables import STATUSES, PredictionRequest
 
 log = logging.getLogger(__name__)
 
