@@ -99,20 +99,7 @@ class TitleIndex:
     # -- hits -------------------------------------------------------------------------------
 
     def _hit(self, pos: int, score: float, kind: MatchKind) -> Hit:
-        row = self._rows[pos]
-        genres = tuple(g for g in (row.genres or "").split(",") if g)
-        return Hit(
-            show_id=row.id,
-            title=row.title,
-            start_year=row.start_year,
-            end_year=row.end_year,
-            imdb_id=row.imdb_id,
-            score=round(float(score), 1),
-            match=kind,
-            original_title=row.original_title,
-            imdb_votes=row.imdb_votes,
-            genres=genres,
-        )
+        return Hit.of(self._rows[pos], score, kind)
 
     def hit_for(self, show_id: int) -> Hit | None:
         """The show as a hit with score 100 (e.g. to echo a chosen candidate), if indexed."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from nextshow.db import limits
@@ -38,17 +38,8 @@ class ShowRow:
 
     @classmethod
     def from_show(cls, show: Show) -> ShowRow:
-        return cls(
-            id=show.id,
-            title=show.title,
-            original_title=show.original_title,
-            normalized_title=show.normalized_title,
-            start_year=show.start_year,
-            end_year=show.end_year,
-            imdb_id=show.imdb_id,
-            imdb_votes=show.imdb_votes,
-            genres=show.genres,
-        )
+        """The row of a ``Show`` (every field is the column of the same name)."""
+        return cls(**{f.name: getattr(show, f.name) for f in fields(cls)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +56,22 @@ class Hit:
     original_title: str | None = None
     imdb_votes: int | None = None
     genres: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, row: ShowRow, score: float, match: MatchKind) -> Hit:
+        """``row`` found with ``score`` (rounded to one decimal) by ``match``."""
+        return cls(
+            show_id=row.id,
+            title=row.title,
+            start_year=row.start_year,
+            end_year=row.end_year,
+            imdb_id=row.imdb_id,
+            score=round(float(score), 1),
+            match=match,
+            original_title=row.original_title,
+            imdb_votes=row.imdb_votes,
+            genres=tuple(g for g in (row.genres or "").split(",") if g),
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -136,15 +136,7 @@ def resolve_or_create(
     row = ShowRow.from_show(show)
     if row.id not in index:
         _add_when_committed(session, index, row)
-    hit = Hit(
-        show_id=row.id,
-        title=row.title,
-        start_year=row.start_year,
-        end_year=row.end_year,
-        imdb_id=row.imdb_id,
-        score=100.0,
-        match="created" if created else "exact",
-    )
+    hit = Hit.of(row, 100.0, "created" if created else "exact")
     status: MatchStatus = "created" if created else "matched"
     return MatchResult(
         status, result.query, result.title, result.year, result.normalized, [hit], row.id

@@ -15,13 +15,18 @@ from nextshow.ratings.records import DIGITS, MAX_USER_KEY, ItemInfo, ParsedRatin
 from nextshow.rejects import Reject
 
 
-def _fields(file: str, number: int, text: str, sep: str) -> list[str] | Reject:
+def _fields(file: str, number: int, text: str, sep: str, item_name: str) -> list[str] | Reject:
+    """The four fields (user, item, rating, time), the item numeric and the user id not too long."""
     parts = [part.strip() for part in text.split(sep)]
     if len(parts) != 4:
         return Reject(file, number, "", f"expected 4 fields, got {len(parts)}", text)
     for name, value in zip(("user_id", "item_id"), parts, strict=False):
         if not value:
             return Reject(file, number, name, f"empty {name}", text)
+    if not DIGITS.match(parts[1]):
+        return Reject(file, number, "item_id", f"{item_name}: {parts[1]!r}", text)
+    if len(parts[0]) > MAX_USER_KEY:
+        return Reject(file, number, "user_id", "user id too long", text)
     return parts
 
 
@@ -49,14 +54,10 @@ def movietweetings_line(
     file: str, number: int, text: str, items: dict[str, ItemInfo]
 ) -> ParsedRating | Reject:
     """One MovieTweetings line; titles come from ``items`` (movies.dat) when it has the id."""
-    parts = _fields(file, number, text, "::")
+    parts = _fields(file, number, text, "::", "IMDb id is not numeric")
     if isinstance(parts, Reject):
         return parts
     user, item = parts[0], parts[1]
-    if not DIGITS.match(item):
-        return Reject(file, number, "item_id", f"IMDb id is not numeric: {item!r}", text)
-    if len(user) > MAX_USER_KEY:
-        return Reject(file, number, "user_id", "user id too long", text)
     try:
         imdb_id = format_imdb_id(item)
     except ValueError as exc:
@@ -80,14 +81,10 @@ def movielens_line(
     file: str, number: int, text: str, items: dict[str, ItemInfo]
 ) -> ParsedRating | Reject:
     """One MovieLens line; its item must be in ``items`` (u.item / movies.dat)."""
-    parts = _fields(file, number, text, "::" if "::" in text else "\t")
+    parts = _fields(file, number, text, "::" if "::" in text else "\t", "item id is not a number")
     if isinstance(parts, Reject):
         return parts
     user, item = parts[0], parts[1]
-    if not DIGITS.match(item):
-        return Reject(file, number, "item_id", f"item id is not a number: {item!r}", text)
-    if len(user) > MAX_USER_KEY:
-        return Reject(file, number, "user_id", "user id too long", text)
     item = movielens_key(item)
     info = items.get(item)
     if info is None:

@@ -159,45 +159,37 @@ def promote(
         raise RegistryError(f"version {version_id} is already in production")
     details = json.dumps(asdict(decision), sort_keys=True)
     if not decision.passed and not force:
-        event = ModelEvent(
-            version_id=candidate.id,
-            action="refuse",
-            previous_production_id=current.id if current else None,
-            forced=False,
-            reason=reason,
-            details=details,
+        return _record(
+            session, candidate, "refuse", current, forced=False, reason=reason, details=details
         )
-        session.add(event)
-        session.flush()
-        return event
-    return _switch(
-        session,
-        to=candidate,
-        current=current,
-        action="promote",
-        forced=force,
-        reason=reason,
-        details=details,
+    _switch(session, candidate, current)
+    return _record(
+        session, candidate, "promote", current, forced=force, reason=reason, details=details
     )
 
 
-def _switch(
-    session: Session,
-    *,
-    to: ModelVersion,
-    current: ModelVersion | None,
-    action: str,
-    forced: bool,
-    reason: str | None,
-    details: str | None,
-) -> ModelEvent:
+def _switch(session: Session, to: ModelVersion, current: ModelVersion | None) -> None:
+    """Make ``to`` the production version, archiving ``current``."""
     if current is not None:
         current.stage = "archived"
         session.flush()  # free the single production slot before taking it
     to.stage = "production"
     to.promoted_at = utcnow()
+
+
+def _record(
+    session: Session,
+    version: ModelVersion,
+    action: str,
+    current: ModelVersion | None,
+    *,
+    forced: bool,
+    reason: str | None,
+    details: str | None,
+) -> ModelEvent:
+    """Write one registry event about ``version`` (``current``: production before the action)."""
     event = ModelEvent(
-        version_id=to.id,
+        version_id=version.id,
         action=action,
         previous_production_id=current.id if current else None,
         forced=forced,
@@ -226,12 +218,7 @@ def rollback(session: Session, *, reason: str | None = None) -> ModelEvent:
             f"version {current.id} replaced no earlier version: nothing to roll back to"
         )
     previous = get_version(session, last.previous_production_id)
-    return _switch(
-        session,
-        to=previous,
-        current=current,
-        action="rollback",
-        forced=False,
-        reason=reason,
-        details=None,
+    _switch(session, previous, current)
+    return _record(
+        session, previous, "rollback", current, forced=False, reason=reason, details=None
     )
