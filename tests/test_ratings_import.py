@@ -6,6 +6,8 @@ import csv
 import gzip
 import json
 import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -389,3 +391,13 @@ def test_real_movietweetings_100k_via_cli(store, movietweetings_ratings):
         16_554,
         10_506,
     )
+
+
+def test_rating_parsers_import_no_database_code():
+    """The parsers are pure: loading them pulls in neither SQLAlchemy nor the table models."""
+    code = (
+        "import sys, nextshow.ratings.formats; "
+        "print(sorted(m for m in sys.modules if m.startswith(('sqlalchemy', 'nextshow.db.'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['nextshow.db.limits']"
