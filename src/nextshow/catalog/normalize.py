@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# The longest title a user may type (queries and user-submitted shows).
+MAX_TITLE_LENGTH = 200
 # Only English articles: stripping "la"/"el"/"die" would merge real titles ("Die Anstalt").
 _LEADING_ARTICLES = ("the ", "a ", "an ")
 # Letters NFKD does not decompose into a base letter plus accent.

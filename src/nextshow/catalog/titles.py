@@ -7,10 +7,10 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
+from nextshow.catalog.normalize import MAX_TITLE_LENGTH
 from nextshow.db import limits
 from nextshow.db.models import Show
 
-MAX_TITLE_LENGTH = 200
 USER_SOURCE = "user"
 # shows.external_id is VARCHAR(64); longer keys keep a readable head and a hash of the whole.
 EXTERNAL_ID_LENGTH = limits.EXTERNAL_ID

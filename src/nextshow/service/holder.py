@@ -21,7 +21,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
@@ -33,6 +32,7 @@ from nextshow.recommenders.base import Recommender
 from nextshow.registry.artifact_store import ArtifactStore
 from nextshow.registry.loading import fetch_artifact
 from nextshow.registry.versions import production_version
+from nextshow.schemas.shows import ShowPublic
 
 log = logging.getLogger(__name__)
 
@@ -43,43 +43,6 @@ FALLBACK_NAME = "popularity-fallback"
 FALLBACK_SIZE = 500
 # While on the fallback, recompute it at most this often (new likes change popularity).
 FALLBACK_REFRESH_SECONDS = 60.0
-
-
-@dataclass(frozen=True, slots=True)
-class ShowInfo:
-    """What an answer shows about a show, cached with the model so answering needs no query."""
-
-    id: int
-    title: str
-    imdb_id: str | None
-    start_year: int | None
-    end_year: int | None
-    genres: tuple[str, ...]
-    imdb_rating: float | None
-
-    @classmethod
-    def from_show(cls, show: Show) -> ShowInfo:
-        return cls(
-            id=show.id,
-            title=show.title,
-            imdb_id=show.imdb_id,
-            start_year=show.start_year,
-            end_year=show.end_year,
-            genres=tuple(g for g in (show.genres or "").split(",") if g),
-            imdb_rating=show.imdb_rating,
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "imdb_id": self.imdb_id,
-            "title": self.title,
-            "start_year": self.start_year,
-            "end_year": self.end_year,
-            "genres": list(self.genres),
-            "imdb_rating": self.imdb_rating,
-            "imdb_url": f"https://www.imdb.com/title/{self.imdb_id}/" if self.imdb_id else None,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +66,7 @@ class ServingModel:
     recommender: Recommender | None
     show_ids: np.ndarray  # int64, database id of each model column
     popular: tuple[Scored, ...]  # for the fallback, and for likes the model does not know
-    details: dict[int, ShowInfo]
+    details: dict[int, ShowPublic]  # the shows of the model and of the popularity list
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     position: dict[int, int] = field(init=False)
 
@@ -166,14 +129,14 @@ def popular_shows(session: Session, limit: int = FALLBACK_SIZE) -> list[Scored]:
     return [Scored(int(show_id), float(count) / top) for show_id, count in rows]
 
 
-def show_details(session: Session, show_ids: Iterable[int]) -> dict[int, ShowInfo]:
-    """ShowInfo for the given ids (in chunks: PostgreSQL and SQLite limit bound parameters)."""
+def show_details(session: Session, show_ids: Iterable[int]) -> dict[int, ShowPublic]:
+    """The shows of the given ids (in chunks: PostgreSQL and SQLite limit bound parameters)."""
     wanted = sorted({int(s) for s in show_ids})
-    out: dict[int, ShowInfo] = {}
+    out: dict[int, ShowPublic] = {}
     for start in range(0, len(wanted), 5000):
         chunk = wanted[start : start + 5000]
         for show in session.scalars(select(Show).where(Show.id.in_(chunk))):
-            out[show.id] = ShowInfo.from_show(show)
+            out[show.id] = ShowPublic.model_validate(show)
     return out
 
 

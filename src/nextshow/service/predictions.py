@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from nextshow.db.models import PredictionRequest, Rating, User, utcnow
 from nextshow.db.upsert import conflict_insert
+from nextshow.schemas.predictions import InputMatch, InputMatches
 from nextshow.service.holder import ServingModel
 from nextshow.service.recommend import answer, liked_ids
 
@@ -99,7 +100,7 @@ def create_request(
     session: Session,
     *,
     inputs: Sequence[str],
-    matches: list[dict[str, Any]],
+    matches: list[InputMatch],
     user_external_id: str | None,
     n: int,
     idempotency_key: str | None = None,
@@ -116,7 +117,7 @@ def create_request(
         "id": request_id,
         "status": "pending",
         "inputs": body,
-        "matches": json.dumps(matches),
+        "matches": InputMatches.dump_json(matches).decode(),
         "user_external_id": user_external_id,
         "n": n,
         "attempts": 0,
@@ -220,7 +221,7 @@ def process_request(
             return None
         if request.status != "pending":
             return request.status
-        liked = liked_ids(json.loads(request.matches))
+        liked = liked_ids(InputMatches.validate_json(request.matches))
         result = answer(model, liked, request.n)
     with write_guard(sessions), sessions() as session, session.begin():
         # FOR UPDATE (PostgreSQL) makes a second delivery wait and then see "done"; on SQLite
@@ -238,12 +239,12 @@ def process_request(
         user_id = ensure_user(session, external_id=external_id, anonymous=anonymous)
         record_likes(session, user_id=user_id, show_ids=liked)
         request.user_id = user_id
-        request.results = json.dumps(result)  # recommendations and the model that made them
+        request.results = result.model_dump_json()  # recommendations and the model
         request.model_version_id = model.version_id
-        request.fallback = result["model"]["fallback"]
+        request.fallback = result.model.fallback
         request.status = "done"
         request.updated_at = utcnow()
-    log.debug("prediction %s done with %s", request_id, result["model"])
+    log.debug("prediction %s done with %s", request_id, result.model)
     return "done"
 
 
@@ -280,20 +281,3 @@ def read_request(sessions: sessionmaker[Session], request_id: str) -> Any:
     bind = sessions.kw["bind"]
     with bind.connect() as conn:
         return conn.execute(select(table).where(table.c.id == request_id)).first()
-
-
-def public_view(request: Any) -> dict[str, Any]:
-    """A ``PredictionPublic`` body for a stored request (ORM object or row)."""
-    body: dict[str, Any] = {
-        "prediction_id": request.id,
-        "status": request.status,
-        "created_at": request.created_at,
-        "updated_at": request.updated_at,
-        "matches": json.loads(request.matches),
-        "recommendations": None,
-        "model": None,
-        "error": request.error,
-    }
-    if request.status == "done" and request.results:
-        body.update(json.loads(request.results))
-    return body

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from nextshow.service.schemas import Problem
+from nextshow.schemas.common import Problem
 
 log = logging.getLogger(__name__)
 

@@ -6,36 +6,38 @@ Shared by the synchronous route and the worker, so both paths answer the same wa
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from nextshow.catalog.matching import Hit, MatchResult, TitleIndex, resolve_or_create
+from nextshow.catalog.matching import MatchResult, TitleIndex, resolve_or_create
+from nextshow.schemas.predictions import (
+    InputMatch,
+    ModelInfo,
+    RecommendationPublic,
+    Recommendations,
+)
+from nextshow.schemas.shows import ShowRef
 from nextshow.service.holder import ServingModel
 
 MAX_CANDIDATES = 5
 
 
-def _ref(hit: Hit) -> dict[str, Any]:
-    return {
-        "id": hit.show_id,
-        "title": hit.title,
-        "start_year": hit.start_year,
-        "imdb_id": hit.imdb_id,
-    }
-
-
-def describe_match(index: TitleIndex, result: MatchResult) -> dict[str, Any]:
-    """An ``InputMatch`` body for one matcher result."""
+def describe_match(index: TitleIndex, result: MatchResult) -> InputMatch:
+    """What the matcher made of one input."""
     show = None
     if result.show_id is not None:
         hit = next((c for c in result.candidates if c.show_id == result.show_id), None)
         hit = hit or index.hit_for(result.show_id)
         show = (
-            _ref(hit) if hit else {"id": result.show_id, "title": result.title, "start_year": None}
+            ShowRef.model_validate(hit) if hit else ShowRef(id=result.show_id, title=result.title)
         )
-    candidates = [] if show else [_ref(c) for c in result.candidates[:MAX_CANDIDATES]]
-    return {"input": result.query, "status": result.status, "show": show, "candidates": candidates}
+    candidates = [] if show else result.candidates[:MAX_CANDIDATES]
+    return InputMatch(
+        input=result.query,
+        status=result.status,
+        show=show,
+        candidates=[ShowRef.model_validate(c) for c in candidates],
+    )
 
 
 def match_inputs(
@@ -44,7 +46,7 @@ def match_inputs(
     *,
     session: Session | None = None,
     create_new: Collection[str] = (),
-) -> list[dict[str, Any]]:
+) -> list[InputMatch]:
     """Resolve each text; with a ``session``, unknown titles become user-submitted shows, and so
     do the texts in ``create_new`` even when they only resemble a known title.
 
@@ -61,42 +63,33 @@ def match_inputs(
                 )
         except ValueError:
             # Text the matcher refuses (no letter or digit at all): it names no show.
-            out.append({"input": text, "status": "not_found", "show": None, "candidates": []})
+            out.append(InputMatch(input=text, status="not_found"))
             continue
         out.append(describe_match(index, result))
     return out
 
 
-def liked_ids(matches: Sequence[dict[str, Any]]) -> list[int]:
+def liked_ids(matches: Sequence[InputMatch]) -> list[int]:
     """Show ids of the inputs that count as likes (matched or created), without repeats."""
     seen: dict[int, None] = {}
     for match in matches:
-        if match["status"] in ("matched", "created") and match["show"]:
-            seen.setdefault(int(match["show"]["id"]), None)
+        if match.liked and match.show is not None:
+            seen.setdefault(match.show.id, None)
     return list(seen)
 
 
-def answer(model: ServingModel, liked: Sequence[int], n: int) -> dict[str, Any]:
-    """Recommendations (``RecommendedShow`` bodies) and the ``ModelInfo`` that made them."""
+def answer(model: ServingModel, liked: Sequence[int], n: int) -> Recommendations:
+    """Recommendations for the liked shows, and the model that made them."""
     scored, used_fallback = model.recommend(liked, n)
     details = model.details
-    recommendations = []
-    for item in scored:
-        info = details.get(item.show_id)
-        if info is None:  # deleted since the model was loaded: nothing to show for it
-            continue
-        because = [
-            {
-                "id": b,
-                "title": details[b].title,
-                "start_year": details[b].start_year,
-                "imdb_id": details[b].imdb_id,
-            }
-            for b in item.because
-            if b in details
-        ]
-        recommendations.append({**info.as_dict(), "score": item.score, "because": because})
-    return {
-        "recommendations": recommendations,
-        "model": {"version": model.version_id, "name": model.name, "fallback": used_fallback},
-    }
+    recommendations = [
+        RecommendationPublic(
+            **details[item.show_id].model_dump(exclude={"imdb_url"}),
+            score=item.score,
+            because=[ShowRef.model_validate(details[b]) for b in item.because if b in details],
+        )
+        for item in scored
+        if item.show_id in details  # deleted since the model was loaded: nothing to show for it
+    ]
+    info = ModelInfo(version=model.version_id, name=model.name, fallback=used_fallback)
+    return Recommendations(recommendations=recommendations, model=info)

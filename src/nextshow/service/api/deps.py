@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from nextshow.catalog.matching import TitleIndex
 from nextshow.config import Settings
 from nextshow.registry.artifact_store import ArtifactStore
+from nextshow.schemas.predictions import InputMatch
 from nextshow.service.holder import ModelHolder, ServingModel
 from nextshow.service.middleware import Metrics
-from nextshow.service.problems import ProblemError
+from nextshow.service.problems import ProblemError, problem_responses
 from nextshow.service.queue import PredictionQueue
+from nextshow.service.recommend import liked_ids
 
 
 @dataclass
@@ -73,3 +75,30 @@ async def require_admin(request: Request, services: ServicesDep) -> None:
         raise ProblemError(
             401, "a valid admin bearer token is required", headers={"WWW-Authenticate": "Bearer"}
         )
+
+
+def require_likes(matches: Sequence[InputMatch]) -> list[int]:
+    """The liked show ids of the matches; a 422 naming every input when there is none."""
+    liked = liked_ids(matches)
+    if not liked:
+        raise ProblemError(
+            422,
+            "none of the shows could be identified: pick one of the candidates",
+            kind="no-match",
+            matches=[m.model_dump(mode="json") for m in matches],
+        )
+    return liked
+
+
+def in_memory_get(router: APIRouter, response_model: type, summary: str) -> Callable[..., Any]:
+    """``GET ""`` on ``router`` for a route answered from memory (title index, model).
+
+    Such routes are ``async def`` on purpose: matching and scoring are in-memory work of about a
+    millisecond, and the event loop runs them without a thread-pool hop.
+    """
+    return router.get(
+        "",
+        response_model=response_model,
+        responses=problem_responses(400, 422, 429),
+        summary=summary,
+    )

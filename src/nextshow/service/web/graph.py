@@ -18,8 +18,10 @@ import scipy.sparse as sp
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from nextshow.db.models import Rating, Show
+from nextshow.db.models import Rating
 from nextshow.recommenders.similarity import cosine_similarity, top_k_per_row
+from nextshow.schemas.shows import ShowPublic
+from nextshow.service.holder import show_details
 
 log = logging.getLogger(__name__)
 
@@ -28,37 +30,25 @@ NEIGHBOURS = 8
 TTL_SECONDS = 300.0
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
-    """A show as the graph draws it."""
-
-    id: int
-    title: str
-    start_year: int | None
-    end_year: int | None
-    genres: tuple[str, ...]
-    imdb_id: str | None
-    likes: int
-
-
 @dataclass(frozen=True)
 class NeighbourTable:
     """Top-``k`` cosine neighbours of every show with likes, most liked show first."""
 
-    nodes: dict[int, Node]
+    nodes: dict[int, ShowPublic]
+    likes: dict[int, int]
     neighbours: dict[int, tuple[tuple[int, float], ...]]
     built_at: float
 
     @property
     def most_liked(self) -> int | None:
-        return max(self.nodes.values(), key=lambda n: (n.likes, -n.id)).id if self.nodes else None
+        return max(self.nodes, key=lambda s: (self.likes[s], -s)) if self.nodes else None
 
 
 def build_table(session: Session, k: int = NEIGHBOURS) -> NeighbourTable:
     """Read every like and compute each liked show's ``k`` nearest neighbours by cosine."""
     pairs = session.execute(select(Rating.user_id, Rating.show_id).where(Rating.liked)).all()
     if not pairs:
-        return NeighbourTable({}, {}, time.monotonic())
+        return NeighbourTable({}, {}, {}, time.monotonic())
     users = np.fromiter((p[0] for p in pairs), dtype=np.int64, count=len(pairs))
     shows = np.fromiter((p[1] for p in pairs), dtype=np.int64, count=len(pairs))
     user_ids, rows = np.unique(users, return_inverse=True)
@@ -66,21 +56,9 @@ def build_table(session: Session, k: int = NEIGHBOURS) -> NeighbourTable:
     X = sp.csr_matrix((np.ones(len(pairs)), (rows, cols)), shape=(len(user_ids), len(show_ids)))
     S = top_k_per_row(cosine_similarity(X), k)
     likes = np.bincount(cols, minlength=len(show_ids))
-    nodes: dict[int, Node] = {}
     wanted = show_ids.tolist()
-    for start in range(0, len(wanted), 5000):  # bound-parameter limits of SQLite/PostgreSQL
-        chunk = wanted[start : start + 5000]
-        for show in session.scalars(select(Show).where(Show.id.in_(chunk))):
-            col = int(np.searchsorted(show_ids, show.id))
-            nodes[show.id] = Node(
-                id=show.id,
-                title=show.title,
-                start_year=show.start_year,
-                end_year=show.end_year,
-                genres=tuple(g for g in (show.genres or "").split(",") if g),
-                imdb_id=show.imdb_id,
-                likes=int(likes[col]),
-            )
+    nodes = show_details(session, wanted)
+    liked = {show_id: int(likes[col]) for col, show_id in enumerate(wanted) if show_id in nodes}
     neighbours: dict[int, tuple[tuple[int, float], ...]] = {}
     for col, show_id in enumerate(wanted):
         lo, hi = S.indptr[col], S.indptr[col + 1]
@@ -89,7 +67,7 @@ def build_table(session: Session, k: int = NEIGHBOURS) -> NeighbourTable:
             (int(show_ids[S.indices[lo + i]]), round(float(S.data[lo + i]), 4))
             for i in order.tolist()
         )
-    return NeighbourTable(nodes, neighbours, time.monotonic())
+    return NeighbourTable(nodes, liked, neighbours, time.monotonic())
 
 
 class NeighbourCache:

@@ -8,7 +8,6 @@ by the home page's script.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from datetime import UTC, datetime
@@ -18,16 +17,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 
 from nextshow.db.models import PredictionRequest
 from nextshow.registry.versions import list_events, list_versions
+from nextshow.schemas.common import MAX_SHOWS
+from nextshow.schemas.models import ModelEventPublic, ModelVersionPublic
+from nextshow.schemas.predictions import PredictionPublic
+from nextshow.schemas.shows import ShowPublic
 from nextshow.service.api.deps import ServicesDep, SessionDep
-from nextshow.service.predictions import public_view
 from nextshow.service.problems import ProblemError
-from nextshow.service.schemas import MAX_SHOWS
 from nextshow.service.web.charts import versions_chart_svg
-from nextshow.service.web.graph import NeighbourCache, NeighbourTable, Node
+from nextshow.service.web.graph import NeighbourCache, NeighbourTable
 
 log = logging.getLogger(__name__)
 
@@ -88,18 +89,18 @@ def results(
     if row is None:
         context = {"title": "Not found", "prediction_id": prediction_id}
         return _page(request, "not_found.html", context, status=404)
-    body = public_view(row)
-    matches = body["matches"]
+    body = PredictionPublic.model_validate(row)
+    matches = body.matches
     context = {
         "prediction": body,
-        "prediction_id": body["prediction_id"],
-        "liked": [m for m in matches if m["status"] in ("matched", "created")],
-        "created": [m for m in matches if m["status"] == "created"],
-        "unused": [m for m in matches if m["status"] not in ("matched", "created")],
-        "inputs": [m["input"] for m in matches],
+        "prediction_id": body.prediction_id,
+        "liked": [m for m in matches if m.liked],
+        "created": [m for m in matches if m.status == "created"],
+        "unused": [m for m in matches if not m.liked],
+        "inputs": [m.input for m in matches],
         "timeout": timeout,
     }
-    if body["status"] == "done":
+    if body.status == "done":
         return _page(request, "results.html", {"title": "Your recommendations", **context})
     return _page(request, "waiting.html", {"title": "Finding shows for you…", **context})
 
@@ -109,27 +110,15 @@ def about(request: Request) -> Response:
     return _page(request, "about.html", {"title": "About nextshow"})
 
 
-def _chart_metric(versions: list[dict[str, Any]]) -> str | None:
+def _chart_metric(versions: list[ModelVersionPublic]) -> str | None:
     for metric in CHART_METRICS:
-        if versions and all(metric in v["metrics"] for v in versions):
+        if versions and all(metric in v.metrics for v in versions):
             return metric
     return None
 
 
 def _registry(services: Any, session: Any) -> dict[str, Any]:
-    versions = [
-        {
-            "id": v.id,
-            "model": v.model_name,
-            "stage": v.stage,
-            "snapshot": v.snapshot_id[:12],
-            "metrics": json.loads(v.metrics),
-            "fit_seconds": v.fit_seconds,
-            "created_at": v.created_at,
-            "promoted_at": v.promoted_at,
-        }
-        for v in list_versions(session)
-    ]
+    versions = [ModelVersionPublic.model_validate(v) for v in list_versions(session)]
     return {"versions": versions, "status": services.holder.status()}
 
 
@@ -145,9 +134,9 @@ def models(request: Request, services: ServicesDep, session: SessionDep) -> Resp
     registry = _registry(services, session)
     versions = registry["versions"]
     status = registry["status"]
-    serving = next((v for v in versions if v["id"] == status.version_id), None)
-    metric_names = sorted({k for v in versions for k in v["metrics"]})
-    events = list(reversed(list_events(session)))[:12]
+    serving = next((v for v in versions if v.version == status.version_id), None)
+    metric_names = sorted({k for v in versions for k in v.metrics})
+    events = [ModelEventPublic.model_validate(e) for e in reversed(list_events(session))][:12]
     context = {
         "title": "Models",
         "versions": versions,
@@ -171,10 +160,10 @@ def models_chart(services: ServicesDep, session: SessionDep) -> Response:
         raise ProblemError(404, "no versions with a common metric to compare", kind="not-found")
     serving = registry["status"].version_id
     svg = versions_chart_svg(
-        [f"v{v['id']} {v['model']}" for v in versions],
-        [float(v["metrics"][metric]) for v in versions],
+        [f"v{v.version} {v.model}" for v in versions],
+        [float(v.metrics[metric]) for v in versions],
         metric=metric,
-        highlight=next((i for i, v in enumerate(versions) if v["id"] == serving), None),
+        highlight=next((i for i, v in enumerate(versions) if v.version == serving), None),
     )
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
 
@@ -196,14 +185,16 @@ def explore(
     return _page(request, "explore.html", {"title": "Explore", "centre": show})
 
 
-class GraphNode(BaseModel):
-    id: int
-    title: str
-    years: str
-    genres: list[str]
-    imdb_url: str | None
+class GraphNode(ShowPublic):
+    """A show as the graph draws it: the answer's show, its likes and its ring."""
+
     likes: int
     ring: int  # 0 the centre, 1 its neighbours, 2 theirs
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def years(self) -> str:
+        return _years(self.start_year, self.end_year)
 
 
 class GraphLink(BaseModel):
@@ -223,18 +214,6 @@ def _neighbours(request: Request, services: Any) -> NeighbourTable:
     if cache is None:
         cache = request.app.state.neighbour_cache = NeighbourCache()
     return cache.get(services.sessions)
-
-
-def _graph_node(node: Node, ring: int) -> dict[str, Any]:
-    return {
-        "id": node.id,
-        "title": node.title,
-        "years": _years(node.start_year, node.end_year),
-        "genres": list(node.genres),
-        "imdb_url": f"https://www.imdb.com/title/{node.imdb_id}/" if node.imdb_id else None,
-        "likes": node.likes,
-        "ring": ring,
-    }
 
 
 @router.get("/explore/graph", response_model=GraphPublic)
@@ -263,7 +242,13 @@ def explore_graph(
                 links[(a, b)] = sim
     return {
         "centre": centre,
-        "nodes": [_graph_node(table.nodes[s], r) for s, r in rings.items() if s in table.nodes],
+        "nodes": [
+            GraphNode(
+                **table.nodes[s].model_dump(exclude={"imdb_url"}), likes=table.likes[s], ring=r
+            )
+            for s, r in rings.items()
+            if s in table.nodes
+        ],
         "links": [{"source": a, "target": b, "similarity": s} for (a, b), s in links.items()],
     }
 

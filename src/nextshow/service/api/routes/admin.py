@@ -6,15 +6,14 @@ are queued for the worker. Rollback is a registry change only and runs here.
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
 from nextshow.registry.versions import RegistryError, get_version, list_versions, rollback
+from nextshow.schemas.models import AdminAction, AdminResult, ModelVersionsPublic
 from nextshow.service.api.deps import ServicesDep, SessionDep, require_admin
 from nextshow.service.problems import ProblemError, problem_responses
-from nextshow.service.schemas import AdminAction, AdminResult, VersionsPublic
 
 router = APIRouter(
     prefix="/api/admin",
@@ -24,21 +23,9 @@ router = APIRouter(
 )
 
 
-@router.get("/models", response_model=VersionsPublic, summary="Model versions and stages")
-def models(session: SessionDep) -> dict[str, Any]:
-    data = [
-        {
-            "version": v.id,
-            "model": v.model_name,
-            "stage": v.stage,
-            "snapshot": v.snapshot_id,
-            "metrics": json.loads(v.metrics),
-            "created_at": v.created_at,
-            "promoted_at": v.promoted_at,
-        }
-        for v in list_versions(session)
-    ]
-    return {"data": data, "count": len(data)}
+@router.get("/models", response_model=ModelVersionsPublic, summary="Model versions and stages")
+def models(session: SessionDep) -> ModelVersionsPublic:
+    return ModelVersionsPublic.of(list_versions(session))
 
 
 @router.post(
@@ -48,10 +35,10 @@ def models(session: SessionDep) -> dict[str, Any]:
     responses=problem_responses(422, 503),
     summary="Queue a retrain (snapshot, train, gated promotion) for the worker",
 )
-def retrain(services: ServicesDep, body: AdminAction | None = None) -> dict[str, Any]:
+def retrain(services: ServicesDep, body: AdminAction | None = None) -> AdminResult:
     reason = (body.reason if body else None) or "admin request"
     services.queue.enqueue_retrain(reason)
-    return {"action": "retrain", "version": None, "detail": "queued for the worker"}
+    return AdminResult(action="retrain", detail="queued for the worker")
 
 
 @router.post(
@@ -66,7 +53,7 @@ def promote(
     session: SessionDep,
     version: Annotated[int, Path(ge=1, le=2**31 - 1)],
     body: AdminAction | None = None,
-) -> dict[str, Any]:
+) -> AdminResult:
     try:
         row = get_version(session, version)
     except RegistryError as err:
@@ -74,7 +61,7 @@ def promote(
     if row.stage == "production":
         raise ProblemError(409, f"version {version} is already in production", kind="conflict")
     services.queue.enqueue_promote(version, (body.reason if body else None) or "admin request")
-    return {"action": "promote", "version": version, "detail": "queued for the worker (gated)"}
+    return AdminResult(action="promote", version=version, detail="queued for the worker (gated)")
 
 
 @router.post(
@@ -83,7 +70,7 @@ def promote(
     responses=problem_responses(409, 422),
     summary="Production back to the version the current one replaced",
 )
-def roll_back(services: ServicesDep, body: AdminAction | None = None) -> dict[str, Any]:
+def roll_back(services: ServicesDep, body: AdminAction | None = None) -> AdminResult:
     try:
         with services.sessions() as session, session.begin():
             event = rollback(session, reason=(body.reason if body else None) or "admin request")
@@ -91,4 +78,4 @@ def roll_back(services: ServicesDep, body: AdminAction | None = None) -> dict[st
     except RegistryError as err:
         raise ProblemError(409, str(err), kind="conflict") from err
     services.holder.refresh()  # this process swaps now; the others at their next poll
-    return {"action": "rollback", "version": back_to, "detail": f"version {left} archived"}
+    return AdminResult(action="rollback", version=back_to, detail=f"version {left} archived")

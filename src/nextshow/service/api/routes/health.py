@@ -13,8 +13,8 @@ from sqlalchemy import func, select, text
 
 from nextshow.db.models import PREDICTION_STATUSES as STATUSES
 from nextshow.db.models import PredictionRequest
+from nextshow.schemas.health import Health, Readiness
 from nextshow.service.api.deps import ServicesDep
-from nextshow.service.schemas import Health, Readiness
 
 log = logging.getLogger(__name__)
 

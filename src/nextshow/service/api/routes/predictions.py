@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 
-from nextshow.service.api.deps import ServicesDep
+from nextshow.schemas.predictions import PredictionAccepted, PredictionCreate, PredictionPublic
+from nextshow.service.api.deps import ServicesDep, require_likes
 from nextshow.service.predictions import (
     IdempotencyConflict,
     create_request,
-    public_view,
     read_request,
     write_guard,
 )
 from nextshow.service.problems import ProblemError, problem_responses
-from nextshow.service.recommend import liked_ids, match_inputs
-from nextshow.service.schemas import PredictionAccepted, PredictionCreate, PredictionPublic
+from nextshow.service.recommend import match_inputs
 
 log = logging.getLogger(__name__)
 
@@ -46,20 +44,14 @@ def create_prediction(
             description="Repeat a POST safely: the same key and body return the same prediction.",
         ),
     ] = None,
-) -> dict[str, Any]:
+) -> PredictionAccepted:
     # Matching may create user-submitted shows; they, and the request, commit together before
     # the 202, so an accepted request is never lost even when no worker runs.
     with write_guard(services.sessions), services.sessions() as session, session.begin():
         matches = match_inputs(
             services.index, body.shows, session=session, create_new=set(body.add_shows)
         )
-        if not liked_ids(matches):
-            raise ProblemError(
-                422,
-                "none of the shows could be identified: pick one of the candidates",
-                kind="no-match",
-                matches=matches,
-            )
+        require_likes(matches)
         try:
             request, created = create_request(
                 session,
@@ -71,22 +63,17 @@ def create_prediction(
             )
         except IdempotencyConflict as err:
             raise ProblemError(409, str(err), kind="idempotency-conflict") from err
-        request_id, status = request.id, request.status
-        stored_matches = request.matches
+        accepted = PredictionAccepted.model_validate(request)
     if created:
         try:
-            services.queue.enqueue_prediction(request_id)
+            services.queue.enqueue_prediction(accepted.prediction_id)
         except Exception:
             # Stored but not queued: the worker's periodic sweep re-enqueues stale requests.
-            log.exception("could not enqueue prediction %s; it will be re-enqueued", request_id)
-    status_url = f"/api/predictions/{request_id}"
-    response.headers["Location"] = status_url
-    return {
-        "prediction_id": request_id,
-        "status": status,
-        "status_url": status_url,
-        "matches": json.loads(stored_matches),
-    }
+            log.exception(
+                "could not enqueue prediction %s; it will be re-enqueued", accepted.prediction_id
+            )
+    response.headers["Location"] = accepted.status_url
+    return accepted
 
 
 @router.get(
@@ -95,10 +82,10 @@ def create_prediction(
     responses=problem_responses(404, 422, 429),
     summary="A prediction's status, and its recommendations when done",
 )
-def get_prediction(prediction_id: uuid.UUID, services: ServicesDep) -> dict[str, Any]:
+def get_prediction(prediction_id: uuid.UUID, services: ServicesDep) -> PredictionPublic:
     # No session dependency: a generator dependency costs two more thread-pool round trips, and
     # clients poll this route.
     request = read_request(services.sessions, str(prediction_id))
     if request is None:
         raise ProblemError(404, f"no prediction {prediction_id}", kind="not-found")
-    return public_view(request)
+    return PredictionPublic.model_validate(request)
