@@ -60,9 +60,10 @@ def ensure_chromium() -> None:
 
 
 def cmd_run(args: list[str]) -> None:
-    """Demo data on first run, a first model when none serves yet, then API + worker + pages."""
+    """Schema upgrade, demo data on first run, a first model when none serves yet, then serve."""
     ensure_venv("")
     nextshow = str(BIN / "nextshow")
+    _run(nextshow, "db", "upgrade")  # the one step that migrates, under the migration lock
     _run(nextshow, "demo")
     status = subprocess.run(
         [nextshow, "status", "--json"], check=True, capture_output=True, text=True, cwd=ROOT

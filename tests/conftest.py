@@ -68,7 +68,10 @@ def postgres_admin() -> Iterator[Engine | None]:
     engine.dispose()
 
 
-def _make_store(backend: str, tmp_path: Path, admin: Engine | None) -> Iterator[Store]:
+def _make_store(
+    backend: str, tmp_path: Path, admin: Engine | None, revision: str | None = "head"
+) -> Iterator[Store]:
+    """A store migrated to ``revision`` (None: an empty database, no tables at all)."""
     home = Path(tempfile.mkdtemp(prefix=f"{backend}-", dir=tmp_path))
     schema = None
     if backend == "sqlite":
@@ -82,7 +85,8 @@ def _make_store(backend: str, tmp_path: Path, admin: Engine | None) -> Iterator[
         sep = "&" if "?" in POSTGRES_URL else "?"
         url = _psycopg_url(f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}")
     engine = make_engine(url)
-    upgrade(engine)
+    if revision is not None:
+        upgrade(engine, revision)
     settings = Settings(home=home, database_url=url, progress=False)
     try:
         yield Store(backend, url, engine, session_factory(engine), settings, home)

@@ -9,8 +9,9 @@ from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from nextshow.catalog.normalize import normalize_title
+from nextshow.db.migrate import upgrade_locked
 from nextshow.db.models import Rating, Show, User
-from nextshow.db.session import current_revision, ensure_schema, head_revision
+from nextshow.db.session import current_revision, head_revision
 from tests.conftest import run_cli
 
 
@@ -18,7 +19,7 @@ def test_migrations_create_tables_at_head(store):
     tables = set(inspect(store.engine).get_table_names())
     assert {"shows", "users", "ratings", "alembic_version"} <= tables
     assert current_revision(store.engine) == head_revision()
-    ensure_schema(store.engine)  # idempotent
+    assert upgrade_locked(store.engine) == (head_revision(), head_revision())  # idempotent
     assert current_revision(store.engine) == head_revision()
 
 

@@ -46,6 +46,12 @@ RATINGS_COLUMNS = ("tconst", "averageRating", "numVotes")
 NULL = "\\N"
 SOURCE = "imdb"
 _MAX_INT = 2**31 - 1  # the INTEGER column of PostgreSQL
+DEFAULT_TITLE_TYPES = "tvSeries,tvMiniSeries"
+
+
+def parse_title_types(text: str) -> frozenset[str]:
+    """IMDb title types from a comma-separated list (``"tvSeries,tvMiniSeries"``)."""
+    return frozenset(t.strip() for t in text.split(",") if t.strip())
 
 
 def import_imdb_titles(

@@ -23,7 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from nextshow.collect.spider import STAT, CrawlConfig
+from nextshow.config import Settings
 from nextshow.db.models import Show
+from nextshow.ids import is_imdb_id
 from nextshow.ratings.importer import import_ratings
 from nextshow.rejects import ImportSummary
 
@@ -95,6 +97,54 @@ def top_shows(session: Session, count: int) -> list[str]:
         .limit(count)
     )
     return [imdb_id for (imdb_id,) in rows]
+
+
+_CRAWL_SETTINGS = (
+    "user_agent",
+    "max_pages",
+    "download_delay",
+    "retry_times",
+    "retry_backoff",
+    "max_retry_after",
+    "cache_hours",
+    "timeout",
+)
+
+
+def parse_imdb_ids(text: str) -> list[str]:
+    """A comma-separated list of IMDb ids, duplicates dropped, in the order given."""
+    imdb_ids = list(dict.fromkeys(i.strip() for i in text.split(",") if i.strip()))
+    bad = [i for i in imdb_ids if not is_imdb_id(i)]
+    if bad or not imdb_ids:
+        raise ValueError(f"not IMDb ids: {', '.join(bad) or repr(text)}")
+    return imdb_ids
+
+
+def crawl_config(
+    settings: Settings,
+    imdb_ids: list[str],
+    *,
+    base_url: str | None = None,
+    job_dir: Path | None = None,
+    max_pages: int | None = None,
+    polite: bool = True,
+    verbose: bool = False,
+) -> CrawlConfig:
+    """The crawl of ``imdb_ids`` as configured; the arguments given override the settings.
+
+    Every crawl setting is the ``collect_<field>`` setting of the same name.
+    """
+    configured = {name: getattr(settings, f"collect_{name}") for name in _CRAWL_SETTINGS}
+    if max_pages:
+        configured["max_pages"] = max_pages
+    return CrawlConfig(
+        imdb_ids=imdb_ids,
+        base_url=base_url or settings.imdb_reviews_url,
+        job_dir=str(job_dir or settings.collect_dir / "reviews"),
+        polite=polite,
+        log_level="INFO" if verbose else "WARNING",
+        **configured,
+    )
 
 
 def run_review_crawl(config: CrawlConfig) -> CrawlResult:

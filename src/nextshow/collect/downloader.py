@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from nextshow.config import Settings
 from nextshow.progress import progress_bar
 
 log = logging.getLogger(__name__)
@@ -280,3 +281,22 @@ def download_imdb_datasets(
                 )
             )
     return results
+
+
+def download_configured(
+    settings: Settings,
+    *,
+    base_url: str | None = None,
+    dest_dir: Path | None = None,
+    progress: bool = False,
+) -> list[DownloadResult]:
+    """:func:`download_imdb_datasets` as configured; the arguments given override the settings."""
+    return download_imdb_datasets(
+        base_url or settings.imdb_datasets_url,
+        dest_dir or settings.collect_dir / "imdb",
+        user_agent=settings.collect_user_agent,
+        progress=progress,
+        timeout=settings.collect_timeout,
+        attempts=settings.collect_retry_times + 1,
+        backoff=settings.collect_retry_backoff,
+    )

@@ -1,4 +1,4 @@
-"""Engine and session creation, and schema migration on start."""
+"""Engine and session creation, and the Alembic revisions (locked upgrades: db/migrate.py)."""
 
 from __future__ import annotations
 
@@ -61,14 +61,9 @@ def head_revision() -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` (default: the newest)."""
+    """Apply migrations up to ``revision`` without the lock (tests and benchmarks set up stores
+    with it; processes sharing a database use :func:`nextshow.db.migrate.upgrade_locked`)."""
     command.upgrade(alembic_config(engine), revision)
-
-
-def ensure_schema(engine: Engine) -> None:
-    """Apply pending migrations; a no-op (one cheap query) when the schema is current."""
-    if current_revision(engine) != head_revision():
-        upgrade(engine)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

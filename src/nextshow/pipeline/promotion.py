@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from nextshow.config import Settings
 from nextshow.pipeline.data import interactions_from_snapshot
 from nextshow.pipeline.train import TrainOptions, evaluate_recipe
 from nextshow.registry.artifact_store import ArtifactStore
@@ -91,3 +93,11 @@ def promote_with_gate(
     if action == "refuse":
         raise GateRefused(decision)
     return decision
+
+
+def gate_options(settings: Settings, tolerance: float | None = None) -> dict[str, Any]:
+    """The gate's metric and tolerance from the settings (``tolerance`` overrides)."""
+    return {
+        "metric": settings.gate_metric,
+        "tolerance": settings.gate_tolerance if tolerance is None else tolerance,
+    }

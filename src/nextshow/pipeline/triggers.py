@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from nextshow.config import Settings
 from nextshow.db.models import DatasetSnapshot, ModelVersion, Rating
-from nextshow.pipeline.promotion import promote_with_gate
+from nextshow.pipeline.promotion import gate_options, promote_with_gate
+from nextshow.pipeline.snapshots import take_snapshot
 from nextshow.pipeline.train import TrainOptions, TrainResult, train_version
 from nextshow.registry.artifact_store import ArtifactStore
-from nextshow.registry.snapshots import export_snapshot
 from nextshow.registry.versions import GateDecision, GateRefused, production_version
 
 log = logging.getLogger(__name__)
@@ -63,9 +63,7 @@ def run_pipeline(
     """Snapshot the live tables, train and register a candidate, promote it if the gate passes."""
     options = options or TrainOptions(model=settings.default_model)
     with sessions() as session, session.begin():
-        manifest, _ = export_snapshot(
-            session, store, like_threshold=settings.like_threshold, source=settings.safe_db_url
-        )
+        manifest, _ = take_snapshot(session, store, settings)
     result = train_version(
         sessions, store, snapshot_id=manifest.id, options=options, progress=progress
     )
@@ -74,9 +72,8 @@ def run_pipeline(
             sessions,
             store,
             version_id=result.version_id,
-            metric=settings.gate_metric,
-            tolerance=settings.gate_tolerance,
             reason=f"automatic: {trigger}",
+            **gate_options(settings),
         )
     except GateRefused as refused:
         log.warning("version %s not promoted: %s", result.version_id, refused)

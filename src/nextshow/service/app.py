@@ -1,7 +1,8 @@
 """The FastAPI application factory.
 
-``create_app(settings)`` builds the app; its lifespan opens the database (applying migrations),
-loads the title index and the model holder, and connects the queue. With ``run_worker=True``
+``create_app(settings)`` builds the app; its lifespan opens the process runtime (refusing a
+database schema that is not at head: ``nextshow db upgrade`` migrates), loads the title index
+and the model holder, and connects the queue. With ``run_worker=True``
 (``nextshow serve``) a Huey consumer runs in the same process and shares the holder.
 
 This module and everything it imports are serving code: no ``nextshow.pipeline``,
@@ -22,11 +23,10 @@ from sqlalchemy.exc import OperationalError
 from nextshow import __version__
 from nextshow.catalog.matching import load_title_index
 from nextshow.config import Settings, get_settings
-from nextshow.db.session import ensure_schema, make_engine, session_factory
-from nextshow.registry.artifact_store import ArtifactStore
+from nextshow.runtime import Runtime
 from nextshow.service.api.deps import Services
 from nextshow.service.api.routes import admin, health, predictions, recommendations, shows
-from nextshow.service.holder import ModelHolder, freeze_long_lived
+from nextshow.service.holder import freeze_long_lived
 from nextshow.service.middleware import (
     BodyLimitMiddleware,
     Metrics,
@@ -35,50 +35,45 @@ from nextshow.service.middleware import (
     RateLimitMiddleware,
 )
 from nextshow.service.problems import install_problem_handlers, problem_response
-from nextshow.service.queue import PredictionQueue, WorkerContext
 from nextshow.service.web import routes as web_routes
 
 log = logging.getLogger(__name__)
 
 
-def build_services(settings: Settings, metrics: Metrics | None = None) -> Services:
-    """Open everything a request needs (migrating the database first)."""
-    settings.ensure_home()
-    engine = make_engine(settings.db_url)
-    ensure_schema(engine)
-    sessions = session_factory(engine)
-    store = ArtifactStore(settings.artifacts_url, settings.artifact_options)
-    with sessions() as session:
+def build_services(runtime: Runtime, metrics: Metrics | None = None) -> Services:
+    """Open everything a request needs from the process runtime."""
+    with runtime.sessions() as session:
         index = load_title_index(session)
-    holder = ModelHolder(
-        sessions, store, settings.model_cache_dir, poll_seconds=settings.model_poll_seconds
-    )
-    holder.start()
     return Services(
-        settings=settings,
-        engine=engine,
-        sessions=sessions,
-        store=store,
+        settings=runtime.settings,
+        engine=runtime.engine,
+        sessions=runtime.sessions,
+        store=runtime.artifacts,
         index=index,
-        holder=holder,
-        queue=PredictionQueue(settings),
+        holder=runtime.holder,
+        queue=runtime.queue,
         metrics=metrics or Metrics(),
     )
 
 
-def create_app(settings: Settings | None = None, *, run_worker: bool = False) -> FastAPI:
-    """The API; with ``run_worker`` also a thread consumer of the queue (embedded default)."""
-    settings = settings or get_settings()
+def create_app(
+    settings: Settings | None = None, *, run_worker: bool = False, runtime: Runtime | None = None
+) -> FastAPI:
+    """The API; with ``run_worker`` also a thread consumer of the queue (embedded default).
+
+    ``runtime``: one already opened (``nextshow serve`` checks the schema before starting).
+    """
+    settings = runtime.settings if runtime is not None else settings or get_settings()
     metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = build_services(settings, metrics)
+        process = runtime or Runtime.from_settings(settings)
+        services = build_services(process, metrics)
         app.state.services = services
         freeze_long_lived()  # the title index and the model: out of the collector's full passes
         consumer = None
         if run_worker:
-            services.queue.attach(WorkerContext(services.sessions, services.holder))
             consumer = services.queue.consumer()
             consumer.start()
         log.info(
@@ -93,8 +88,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         finally:
             if consumer is not None:
                 consumer.stop(graceful=True)
-            services.holder.stop()
-            services.engine.dispose()
+            process.close()
 
     app = FastAPI(
         title="nextshow",

@@ -4,19 +4,17 @@ Huey pickles task messages by default, and unpickling runs code: anyone able to 
 queue's storage could then run code in the worker. We replace its serializer with JSON and pass
 only plain JSON values as task arguments (a prediction id string), so a queue entry is data.
 
-Task bodies need a :class:`WorkerContext` (database sessions and the model holder). The API
-process only enqueues and never builds one; ``nextshow serve`` hands its own to the embedded
-consumer, and ``nextshow worker`` builds one per process on first use.
+Task bodies use the process's :class:`~nextshow.runtime.Runtime` (database sessions, the model
+holder, the artifact store). The API process only enqueues, so its holder is the one the API
+already serves with; ``nextshow worker`` opens the runtime's parts on first use.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
@@ -24,11 +22,12 @@ from huey.registry import Message
 from huey.serializer import Serializer
 from huey.storage import SqliteStorage
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 from nextshow.config import Settings
-from nextshow.service.holder import ModelHolder
 from nextshow.service.predictions import mark_failed, process_request, stale_pending
+
+if TYPE_CHECKING:
+    from nextshow.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -108,14 +107,6 @@ def make_huey(settings: Settings, name: str | None = None) -> Huey:
     raise ValueError(f"queue URL {url!r}: use redis://host:port/db or sqlite:///path")
 
 
-@dataclass
-class WorkerContext:
-    """What task bodies use: database sessions and the model holder."""
-
-    sessions: sessionmaker[Session]
-    holder: ModelHolder
-
-
 class _EmbeddedConsumer(Consumer):
     """A consumer that leaves signals alone: uvicorn (or the CLI) owns them in the process."""
 
@@ -126,11 +117,10 @@ class _EmbeddedConsumer(Consumer):
 class PredictionQueue:
     """The Huey instance and its tasks."""
 
-    def __init__(self, settings: Settings, huey: Huey | None = None) -> None:
-        self.settings = settings
-        self.huey = huey or make_huey(settings)
-        self._context: WorkerContext | None = None
-        self._context_lock = threading.Lock()
+    def __init__(self, runtime: Runtime, huey: Huey | None = None) -> None:
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.huey = huey or make_huey(runtime.settings)
 
         # Only a prediction id (a str) goes into the queue: see the module doc.
         @self.huey.task(
@@ -172,31 +162,6 @@ class PredictionQueue:
 
     # -- consumer side --------------------------------------------------------------------
 
-    def attach(self, context: WorkerContext) -> None:
-        """Use this context for task bodies (``nextshow serve`` shares the API's)."""
-        self._context = context
-
-    def context(self) -> WorkerContext:
-        with self._context_lock:
-            if self._context is None:
-                from nextshow.db.session import ensure_schema, make_engine, session_factory
-                from nextshow.registry.artifact_store import ArtifactStore
-
-                settings = self.settings
-                engine = make_engine(settings.db_url)
-                ensure_schema(engine)
-                sessions = session_factory(engine)
-                store = ArtifactStore(settings.artifacts_url, settings.artifact_options)
-                holder = ModelHolder(
-                    sessions,
-                    store,
-                    settings.model_cache_dir,
-                    poll_seconds=settings.model_poll_seconds,
-                )
-                holder.start()
-                self._context = WorkerContext(sessions, holder)
-            return self._context
-
     def consumer_options(self, workers: int | None = None) -> dict[str, Any]:
         """Consumer settings shared by the embedded consumer and ``nextshow worker``.
 
@@ -221,7 +186,7 @@ class PredictionQueue:
         )
 
     def _predict(self, request_id: str, task: Any) -> None:
-        ctx = self.context()
+        ctx = self.runtime
         try:
             process_request(ctx.sessions, ctx.holder.current, request_id)
         except (OperationalError, DBAPIError) as err:
@@ -238,31 +203,26 @@ class PredictionQueue:
     def _retrain(self, reason: str) -> None:
         # Imported here only: the API process must never load training code.
         from nextshow.pipeline.triggers import run_pipeline
-        from nextshow.registry.artifact_store import ArtifactStore
 
-        ctx = self.context()
-        settings = self.settings
-        store = ArtifactStore(settings.artifacts_url, settings.artifact_options)
-        outcome = run_pipeline(ctx.sessions, store, settings, trigger=f"admin: {reason}")
+        ctx = self.runtime
+        trigger = f"admin: {reason}"
+        outcome = run_pipeline(ctx.sessions, ctx.artifacts, self.settings, trigger=trigger)
         log.info("retrain: %s", outcome.reason)
         ctx.holder.refresh()
 
     def _promote(self, version_id: int, reason: str) -> None:
-        from nextshow.pipeline.promotion import promote_with_gate  # training code: worker only
-        from nextshow.registry.artifact_store import ArtifactStore
+        # Training code: imported in the worker only.
+        from nextshow.pipeline.promotion import gate_options, promote_with_gate
         from nextshow.registry.versions import RegistryError
 
-        ctx = self.context()
-        settings = self.settings
-        store = ArtifactStore(settings.artifacts_url, settings.artifact_options)
+        ctx = self.runtime
         try:
             decision = promote_with_gate(
                 ctx.sessions,
-                store,
+                ctx.artifacts,
                 version_id=version_id,
-                metric=settings.gate_metric,
-                tolerance=settings.gate_tolerance,
                 reason=reason,
+                **gate_options(self.settings),
             )
         except RegistryError as err:  # GateRefused included: the refusal is on record
             log.warning("promotion of version %s: %s", version_id, err)
@@ -271,7 +231,6 @@ class PredictionQueue:
         ctx.holder.refresh()
 
     def _requeue_stale(self) -> None:
-        ctx = self.context()
-        for request_id in stale_pending(ctx.sessions, STALE_AFTER):
+        for request_id in stale_pending(self.runtime.sessions, STALE_AFTER):
             log.warning("re-enqueueing stale prediction %s", request_id)
             self.enqueue_prediction(request_id)

@@ -1,0 +1,5 @@
+"""``python -m nextshow.cli``: the same command as the ``nextshow`` script."""
+
+from nextshow.cli import main
+
+main()

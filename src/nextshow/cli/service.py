@@ -1,0 +1,87 @@
+"""Service commands: the API (with its worker by default) and stand-alone queue workers."""
+
+from __future__ import annotations
+
+import click
+
+from nextshow.cli.common import AppContext, long_running_logs, open_checked, pass_app
+from nextshow.runtime import Runtime
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to listen on; default: NEXTSHOW_HOST.")
+@click.option("--port", default=None, type=click.IntRange(0, 65535), help="Default: NEXTSHOW_PORT.")
+@click.option(
+    "--worker/--no-worker",
+    default=True,
+    show_default=True,
+    help="Run the queue worker alongside the API (the default); --no-worker for API only.",
+)
+@click.option(
+    "--worker-mode",
+    type=click.Choice(["process", "thread"]),
+    default="process",
+    show_default=True,
+    help="The worker as a child process (uses a second core) or as threads in the API process.",
+)
+@click.option("--threads", default=None, type=click.IntRange(1, 64), help="Worker threads.")
+@pass_app
+def serve(
+    app: AppContext,
+    host: str | None,
+    port: int | None,
+    worker: bool,
+    worker_mode: str,
+    threads: int | None,
+) -> None:
+    """Run the API (and, by default, the queue worker) until interrupted."""
+    import uvicorn
+
+    from nextshow.service.app import create_app
+    from nextshow.service.worker_process import start_worker_process, stop_worker_process
+
+    settings = app.settings
+    if threads is not None:
+        settings = settings.model_copy(update={"worker_threads": threads})
+    runtime = open_checked(Runtime.from_settings(settings))  # refuse an old schema up front
+    long_running_logs()
+    child = None
+    if worker and worker_mode == "process":
+        child = start_worker_process(threads)
+        click.echo(
+            f"serve: queue worker process {child.pid} ({settings.worker_threads} worker threads)",
+            err=True,
+        )
+    try:
+        uvicorn.run(
+            create_app(settings, run_worker=worker and worker_mode == "thread", runtime=runtime),
+            host=host or settings.host,
+            port=settings.port if port is None else port,
+            log_level="info",
+            access_log=False,
+        )
+    finally:
+        if child is not None:
+            stop_worker_process(child)
+
+
+@click.command()
+@click.option("--threads", default=None, type=click.IntRange(1, 64), help="Worker threads.")
+@pass_app
+def worker(app: AppContext, threads: int | None) -> None:
+    """Run queue workers only (the scale configuration: one or more per machine)."""
+    from nextshow.service.holder import freeze_long_lived
+
+    runtime = open_checked(Runtime.from_settings(app.settings))
+    long_running_logs()
+    runtime.holder  # noqa: B018 - load the model before taking tasks
+    freeze_long_lived()
+    queue = runtime.queue
+    consumer = queue.huey.create_consumer(**queue.consumer_options(threads))
+    click.echo(
+        f"worker: {consumer.workers} threads on {app.settings.effective_queue_url}", err=True
+    )
+    consumer.run()
+
+
+COMMANDS = (serve, worker)
