@@ -196,14 +196,14 @@ def main(argv: list[str] | None = None) -> int:
         chart(saved["rows"], saved["points"], OUT / "growth.png")
         return 0
 
-    from nextshow.recommenders import registry
+    from nextshow.recommenders import kinds
 
     started = time.perf_counter()
     OUT.mkdir(parents=True, exist_ok=True)
     work = OUT / "growth-work"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
-    known = registry.names()
+    known = kinds.names()
     models = [m for m in args.models.split(",") if m in known]
     missing = [m for m in args.models.split(",") if m not in known]
     if not args.no_implicit:
@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     report = (
         f"Growth: fit in a fresh process per cell, cap {args.cap:g} GiB per fit; "
         f"budget {args.budget:.0f} s; seed {args.seed}."
-        + (f" Not in the registry: {', '.join(missing)}." if missing else "")
+        + (f" Not a known model kind: {', '.join(missing)}." if missing else "")
         + "\n\n"
         + render(rows, points)
         + f"\nTotal benchmark wall time: {time.perf_counter() - started:.0f} s.\n"

@@ -37,8 +37,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from nextshow.evaluation.dataset import load_interactions
-from nextshow.evaluation.evaluate import EvaluationResult, parse_model_names, run_evaluation
+from nextshow.evaluation.evaluate import parse_model_names
 from nextshow.evaluation.grids import GRIDS
+from nextshow.evaluation.protocol import EvaluationResult, run_evaluation
 from nextshow.evaluation.report import (
     describe_protocol,
     format_markdown_table,

@@ -77,14 +77,14 @@ def _metadata_from(path: Path) -> Any:
 
 
 def child_fit_model(task: dict[str, Any], steps: Steps) -> None:
-    """Load likes, fit one registry model, save its artifact (growth bench reuses this)."""
-    from nextshow.recommenders import registry
+    """Load likes, fit one model, save its artifact (growth bench reuses this)."""
+    from nextshow.recommenders import kinds
 
     with steps.step("load data"):
         likes, times = load_likes(Path(task["likes"]))
         metadata = _metadata_from(Path(task["metadata"])) if task.get("metadata") else None
     steps.rss_now("rss_data")
-    model = registry.create(task["model"], **task.get("params", {}))
+    model = kinds.create(task["model"], **task.get("params", {}))
     with steps.step("fit"):
         model.fit(likes, metadata, times)
     steps.out["fit_s"] = steps.out["steps"]["fit"]
@@ -392,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         "plus 4 GiB is free (0 = never)",
     )
     parser.add_argument("--model-cap", type=float, default=DEFAULT_CAP / GIB, help="GiB, models")
-    parser.add_argument("--models", default=",".join(SERVED), help="registry names to measure")
+    parser.add_argument("--models", default=",".join(SERVED), help="model names to measure")
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--original-k", type=int, default=20, help="neighbours in the graph")
@@ -405,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         chart(json.loads((OUT / "scale.json").read_text())["rows"], OUT / "scale.png")
         return 0
 
-    from nextshow.recommenders import registry
+    from nextshow.recommenders import kinds
 
     OUT.mkdir(parents=True, exist_ok=True)
     work = OUT / "scale-work"
@@ -419,11 +419,11 @@ def main(argv: list[str] | None = None) -> int:
     common = {"likes": str(work / "likes.npz"), "requests": str(work / "requests.npy")}
 
     rows: list[dict[str, Any]] = []
-    available = registry.names()
+    available = kinds.names()
     itemknn_k = 100
     for name in args.models.split(","):
         if name not in available:
-            rows.append({"model": name, "served": True, "note": "not in the registry"})
+            rows.append({"model": name, "served": True, "note": "not a known model kind"})
             continue
         artifact = work / f"artifact-{name}"
         task = {**common, "kind": "fit_model", "model": name, "artifact": str(artifact)}
@@ -435,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
             serve = run_child(SCRIPT, task, cap_bytes=model_cap, timeout_s=args.timeout, threads=1)
         rows.append({**_row(name, fit, serve), "served": True})
         if name == "itemknn":
-            itemknn_k = int(registry.create(name).get_params().get("k", itemknn_k))
+            itemknn_k = int(kinds.create(name).get_params().get("k", itemknn_k))
         print(f"{name}: {rows[-1]}", file=sys.stderr)
 
     artifact = work / "implicit-cosine.npz"

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from nextshow.evaluation.dataset import InteractionRow, Interactions, build_interactions
-from nextshow.evaluation.evaluate import RunOptions, evaluate, parse_model_names, run_evaluation
+from nextshow.evaluation.evaluate import RunOptions, evaluate, parse_model_names
+from nextshow.evaluation.protocol import run_evaluation
 from nextshow.evaluation.splits import TemporalHoldout, validation_split
 from nextshow.evaluation.tuning import expand_grid, grid_search
 

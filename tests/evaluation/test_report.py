@@ -6,7 +6,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from nextshow.evaluation.evaluate import EvaluationResult, ModelEvaluation
+from nextshow.evaluation.evaluate import ModelEvaluation
+from nextshow.evaluation.protocol import EvaluationResult
 from nextshow.evaluation.report import (
     default_out_dir,
     human_bytes,

@@ -172,18 +172,6 @@ def test_two_concurrent_train_runs_register_two_intact_versions(seeded):
     _assert_registry_consistent(store, artifacts)
 
 
-def test_serving_side_imports_no_training_code():
-    """The loader a server uses must not pull in the pipeline, the evaluation or sklearn."""
-    code = (
-        "import sys, nextshow.registry.loading, nextshow.recommenders;"
-        "bad = sorted(m for m in sys.modules if m.startswith(('nextshow.pipeline',"
-        " 'nextshow.evaluation', 'nextshow.ratings', 'nextshow.cli')));"
-        "print(bad); sys.exit(1 if bad else 0)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
 def test_cli_snapshot_train_promote_models(seeded):
     store, _ = seeded
     env = store.env()

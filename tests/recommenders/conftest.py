@@ -75,6 +75,7 @@ def tiny() -> tuple[sp.csr_matrix, sp.csr_matrix]:
 def metadata() -> ShowMetadata:
     return ShowMetadata(
         show_ids=np.arange(100, 108, dtype=np.int64),
+        imdb_ids=[f"tt{100 + i:07d}" if i != 3 else "" for i in range(8)],
         titles=[f"Show {i}" for i in range(8)],
         start_year=np.array([1999, 2005, 2010, 0, 2013, 2012, 2001, 2011], dtype=np.int32),
         imdb_rating=np.array([8.1, 7.0, np.nan, 6.5, 9.0, 7.7, 8.8, 5.9], dtype=np.float32),

@@ -86,6 +86,10 @@ class TestContract:
         for liked in ([0], [2, 3], [1, 5, 6]):
             assert as_tuples(loaded.recommend(liked, 5)) == as_tuples(model.recommend(liked, 5))
         assert type(model).load(tmp_path / "m").recommend([0], 3) == model.recommend([0], 3)
+        # The vocabulary (which show each column is) travels inside the artifact.
+        assert loaded.vocabulary_.show_ids.tolist() == list(range(100, 108))
+        assert loaded.vocabulary_.imdb_ids == model.vocabulary_.imdb_ids
+        assert loaded.vocabulary_.imdb_id_of(2) == "tt0000102"
 
     def test_corrupted_artifacts_refused(self, name, tiny, tmp_path: Path):
         model = fitted(name, tiny)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from nextshow.recommenders import create, registry
+from nextshow.recommenders import create, kinds
 from nextshow.recommenders.base import Recommender, make_rng, top_n
-from nextshow.recommenders.registry import register
+from nextshow.recommenders.kinds import register
 from tests.recommenders.conftest import DAY, DAY0, build
 
 
@@ -99,16 +99,16 @@ def test_make_rng_is_seeded() -> None:
     assert make_rng().integers(1 << 30) == make_rng(42).integers(1 << 30)
 
 
-def test_registry_refuses_duplicates_and_bad_params() -> None:
+def test_kinds_refuse_duplicates_and_bad_params() -> None:
     with pytest.raises(ValueError, match="already registered"):
 
         @register
         class Again(Recommender):  # refused: same name as EASE
             name = "ease"
 
-    assert registry.get("ease").name == "ease"
+    assert kinds.get("ease").name == "ease"
     with pytest.raises(KeyError, match="no recommender named 'nope'"):
-        registry.get("nope")
+        kinds.get("nope")
     with pytest.raises(ValueError, match="'l2' must be > 0"):
         create("ease", l2=0.0)
     with pytest.raises(ValueError, match="'k' must be an int"):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from pathlib import Path
 
 from nextshow.db.models import ModelVersion
-from nextshow.registry.artifact_store import ArtifactStore
+from nextshow.registry.artifact_store import ArtifactStore, folder_sha256
 from nextshow.service.holder import ModelHolder
 from tests.service.conftest import service_settings, train_and_promote
 
@@ -40,7 +41,7 @@ def test_hot_swap_does_not_drop_requests(trained, tmp_path):
     holder.start()
     try:
         assert holder.status().version_id == 1
-        liked = [int(holder.current.show_ids[0])]
+        liked = [int(holder.current.vocabulary.show_ids[0])]
         stop = threading.Event()
         served: list[int | None] = []
         errors: list[BaseException] = []
@@ -96,17 +97,41 @@ def test_failed_swap_keeps_previous_model(trained, make_client, caplog):
     assert body["model"]["last_error"] is None
 
 
-def test_missing_show_mapping_is_refused(trained, tmp_path):
-    version = train_and_promote(trained, "itemknn", force_reason="no mapping", k=10)
+def test_old_format_artifact_is_refused(trained, tmp_path):
+    """A format-1 artifact (vocabulary in a side shows.json) is refused with a clear error, even
+    when the version's checksum matches it, and the holder keeps serving what it has."""
+    version = train_and_promote(trained, "itemknn", force_reason="old format", k=10)
     artifacts = ArtifactStore(trained.settings.artifacts_url)
-    with trained.sessions() as session:
+    with trained.sessions() as session, session.begin():
         row = session.get(ModelVersion, version)
         folder = Path(artifacts.root) / artifacts.key_of(row.artifact_uri)
-    (folder / "shows.json").unlink()
+        meta = json.loads((folder / "model.json").read_text())
+        meta["format_version"] = 1
+        (folder / "model.json").write_text(json.dumps(meta))
+        (folder / "shows.json").write_text(json.dumps({"show_ids": [1, 2, 3]}))
+        row.artifact_sha256 = folder_sha256(folder)[0]  # the store vouches for it: only the
+        # format check is left to refuse it
     holder = ModelHolder(trained.sessions, artifacts, tmp_path / "cache")
     holder.refresh()
-    # The registry's checksum covers shows.json too, so this is refused before it is read;
-    # either way the holder does not serve a model whose columns it cannot name.
     status = holder.status()
     assert status.failed_version_id == version and status.fallback
+    assert "format_version 1 not supported" in (status.last_error or "")
+    assert "retrain" in (status.last_error or "")
     assert holder.current.recommend([1], 3)[1] is True
+
+
+def test_liked_shows_unknown_to_the_model_are_reported(trained, tmp_path, caplog):
+    artifacts = ArtifactStore(trained.settings.artifacts_url)
+    holder = ModelHolder(trained.sessions, artifacts, tmp_path / "cache")
+    model = holder.current
+    known = int(model.vocabulary.show_ids[0])
+    unknown = int(model.vocabulary.show_ids.max()) + 1000
+    with caplog.at_level(logging.INFO, logger="nextshow.service.holder"):
+        recs, fallback = model.recommend([known, unknown], 3)
+    assert not fallback and recs
+    assert f"does not know 1 liked show(s): [{unknown}]" in caplog.text
+    # Only unknown likes: popularity answers, and the ids are still reported.
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="nextshow.service.holder"):
+        assert model.recommend([unknown], 3)[1] is True
+    assert str(unknown) in caplog.text

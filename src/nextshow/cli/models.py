@@ -77,7 +77,8 @@ def evaluate_cmd(
 ) -> None:
     """Compare models offline: hold out each prolific user's latest likes, score the top k."""
     from nextshow.evaluation.dataset import load_interactions
-    from nextshow.evaluation.evaluate import parse_model_names, run_evaluation
+    from nextshow.evaluation.evaluate import parse_model_names
+    from nextshow.evaluation.protocol import run_evaluation
     from nextshow.evaluation.report import default_out_dir, text_report, write_report
 
     try:
@@ -180,12 +181,12 @@ def train(
     """Train a model from a snapshot, evaluate it and register it as a candidate version."""
     from nextshow.pipeline.snapshots import resolve_snapshot
     from nextshow.pipeline.train import TrainOptions, train_version
-    from nextshow.recommenders import registry
+    from nextshow.recommenders import kinds
 
     name = model or app.settings.default_model
-    if name not in registry.names():
+    if name not in kinds.names():
         raise click.BadParameter(
-            f"unknown model {name!r}; known: {', '.join(registry.names())}", param_hint="--model"
+            f"unknown model {name!r}; known: {', '.join(kinds.names())}", param_hint="--model"
         )
     options = TrainOptions(model=name, params=_parse_params(params), tune=not no_tune)
     snapshot_id = resolve_snapshot(app.sessions, app.artifacts, app.settings, snapshot_id)

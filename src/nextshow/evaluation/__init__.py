@@ -5,13 +5,8 @@ protocol through :func:`run_evaluation`.
 """
 
 from nextshow.evaluation.dataset import Interactions, build_interactions, load_interactions
-from nextshow.evaluation.evaluate import (
-    EvaluationResult,
-    ModelEvaluation,
-    RunOptions,
-    evaluate,
-    run_evaluation,
-)
+from nextshow.evaluation.evaluate import ModelEvaluation, RunOptions, evaluate
+from nextshow.evaluation.protocol import EvaluationResult, run_evaluation
 from nextshow.evaluation.splits import Split, TemporalHoldout, validation_split
 
 __all__ = [

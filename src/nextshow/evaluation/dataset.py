@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from nextshow.recommenders.base import ShowMetadata
+from nextshow.recommenders.vocabulary import ShowVocabulary
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,17 @@ def _show_id(key: str, position: int) -> int:
     return int(match.group(1)) if match else position
 
 
+def show_vocabulary(show_keys: list[str]) -> ShowVocabulary:
+    """The columns' ids: IMDb numbers where keys are IMDb ids, else positions; by position alone
+    when that would name two columns alike ("tt0110912" and "0110912", or a clash with a
+    position), because a vocabulary names each column once."""
+    ids = np.array([_show_id(k, i) for i, k in enumerate(show_keys)], dtype=np.int64)
+    if len(np.unique(ids)) != len(ids):
+        log.warning("show keys name the same id twice: columns are numbered by position")
+        return ShowVocabulary.positional(len(show_keys))
+    return ShowVocabulary(ids)
+
+
 def build_interactions(
     rows: Iterable[InteractionRow],
     *,
@@ -169,7 +181,7 @@ def build_interactions(
     show_keys = list(show_index)
     infos = [(shows or {}).get(key, ShowInfo()) for key in show_keys]
     metadata = ShowMetadata(
-        show_ids=np.array([_show_id(k, i) for i, k in enumerate(show_keys)], dtype=np.int64),
+        show_ids=show_vocabulary(show_keys).show_ids,
         titles=[info.title or key for info, key in zip(infos, show_keys, strict=True)],
         start_year=np.array([info.start_year or 0 for info in infos], dtype=np.int32),
         imdb_rating=np.array([info.imdb_rating for info in infos], dtype=np.float32),

@@ -1,8 +1,7 @@
 """Fit a model on a split's training part and score its top-k on the held-out part.
 
-``evaluate`` scores one model with fixed parameters; ``run_evaluation`` is the whole protocol the
-CLI and the training pipeline share: split, tune on validation (optional), refit on the full
-training part with the chosen parameters, score the test part, for each model in turn.
+``evaluate`` scores one model with fixed parameters. The whole protocol (tune, refit, score the
+test part) is :func:`nextshow.evaluation.protocol.run_evaluation`, built on top of this module.
 """
 
 from __future__ import annotations
@@ -17,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from nextshow.evaluation.dataset import Interactions
 from nextshow.evaluation.metrics import metric_key, score_users
-from nextshow.evaluation.splits import Split, make_holdout, validation_split
+from nextshow.evaluation.splits import Split
 from nextshow.progress import progress_bar
+from nextshow.recommenders import kinds
 from nextshow.recommenders.base import Recommender, ShowMetadata
 
 log = logging.getLogger(__name__)
@@ -68,56 +67,20 @@ class ModelEvaluation:
         return asdict(self)
 
 
-@dataclass
-class EvaluationResult:
-    """Every model's test score from one run of the protocol, and how the run was set up."""
-
-    models: list[ModelEvaluation]
-    k: int
-    seed: int
-    min_likes: int
-    tuned: bool
-    data: dict[str, Any]
-    split: dict[str, Any]
-    validation: dict[str, Any] | None
-
-    def best(self, metric: str = "ndcg") -> ModelEvaluation:
-        """The model with the highest ``metric@k`` (first listed wins a tie)."""
-        if not self.models:
-            raise ValueError("no models were evaluated")
-        return max(self.models, key=lambda m: m.metric(metric, self.k))
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "k": self.k,
-            "seed": self.seed,
-            "min_likes": self.min_likes,
-            "tuned": self.tuned,
-            "data": self.data,
-            "split": self.split,
-            "validation": self.validation,
-            "models": [m.as_dict() for m in self.models],
-        }
-
-
-def registry_factory(name: str) -> ModelFactory:
-    """A factory creating ``name`` from the project's recommender registry."""
-    from nextshow.recommenders import registry
-
-    return lambda **params: registry.create(name, **params)
+def kind_factory(name: str) -> ModelFactory:
+    """A factory creating the model kind ``name`` (:mod:`nextshow.recommenders.kinds`)."""
+    return lambda **params: kinds.create(name, **params)
 
 
 def parse_model_names(text: str) -> list[str]:
-    """``"all"`` or ``"a,b,c"`` -> registered model names, in the given (or registry) order.
+    """``"all"`` or ``"a,b,c"`` -> known model names, in the given (or alphabetical) order.
 
     Unknown names raise ValueError listing the known ones, before any data is read.
     """
-    from nextshow.recommenders import registry
-
-    known = registry.names()
+    known = kinds.names()
     if text.strip() == "all":
         if not known:
-            raise ValueError("no recommenders are registered")
+            raise ValueError("no recommender kinds are known")
         return known
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names:
@@ -180,11 +143,11 @@ def evaluate(
 ) -> ModelEvaluation:
     """Fit ``model_name`` with ``params`` on ``split.train``, score top-k on ``split.test``.
 
-    ``factory`` defaults to the recommender registry; the quality benchmark passes its own for
-    models outside the registry. Fit time is wall-clock seconds of ``fit`` alone.
+    ``factory`` defaults to the model kinds table; the quality benchmark passes its own for
+    models outside it. Fit time is wall-clock seconds of ``fit`` alone.
     """
     options = options or RunOptions()
-    factory = factory or registry_factory(model_name)
+    factory = factory or kind_factory(model_name)
     model = make_model(factory, params, options.seed)
     started = time.perf_counter()
     model.fit(split.train, metadata, split.train_timestamps)
@@ -208,84 +171,4 @@ def evaluate(
         recommend_seconds=recommend_seconds,
         artifact_bytes=_artifact_bytes(model) if options.measure_artifact else None,
         chosen=dict(params),
-    )
-
-
-def run_evaluation(
-    interactions: Interactions,
-    model_names: Sequence[str],
-    *,
-    k: int = DEFAULT_K,
-    min_likes: int = 5,
-    tune: bool = True,
-    seed: int = DEFAULT_SEED,
-    progress: bool = False,
-    split_rule: str = "user-time",
-    grids: dict[str, dict[str, list[Any]]] | None = None,
-    factories: dict[str, ModelFactory] | None = None,
-) -> EvaluationResult:
-    """The whole protocol for each model: tune on validation (when ``tune``), refit, score test.
-
-    The test part is used exactly once per model, after its parameters are fixed. ``grids`` and
-    ``factories`` default to ``evaluation.grids.GRIDS`` and the recommender registry. ``seed``
-    reaches every model with a ``seed``/``random_state`` hyperparameter; the registry's models
-    seed themselves with the project seed (42), so the same inputs give the same numbers.
-    """
-    from nextshow.evaluation.grids import GRIDS
-    from nextshow.evaluation.tuning import grid_search
-
-    if not model_names:
-        raise ValueError("at least one model name is needed")
-    grids = GRIDS if grids is None else grids
-    factories = factories or {}
-    options = RunOptions(k=k, seed=seed, progress=progress)
-    split = make_holdout(split_rule, min_likes).split(interactions.likes, interactions.timestamps)
-    validation = validation_split(split) if tune else None
-
-    results: list[ModelEvaluation] = []
-    with progress_bar(enabled=progress, total=len(model_names), desc="models", unit="model") as bar:
-        for name in model_names:
-            bar.set_postfix_str(name)
-            factory = factories.get(name) or registry_factory(name)
-            params: dict[str, Any] = {}
-            trials: list[dict[str, Any]] = []
-            if validation is not None and grids.get(name):
-                search = grid_search(
-                    name,
-                    grids[name],
-                    validation,
-                    metadata=interactions.metadata,
-                    options=options,
-                    factory=factory,
-                )
-                params, trials = search.best_params, search.trials
-            log.info("evaluating %s with %s", name, params)
-            result = evaluate(
-                name,
-                params,
-                split,
-                metadata=interactions.metadata,
-                options=options,
-                factory=factory,
-            )
-            result.tuning = trials
-            results.append(result)
-            log.info(
-                "%s: ndcg@%d %.4f (fit %.1fs, %d tuning fits)",
-                name,
-                k,
-                result.metric("ndcg", k),
-                result.fit_seconds,
-                len(trials),
-            )
-            bar.update(1)
-    return EvaluationResult(
-        models=results,
-        k=k,
-        seed=seed,
-        min_likes=min_likes,
-        tuned=tune,
-        data=interactions.describe(),
-        split=split.describe(),
-        validation=validation.describe() if validation is not None else None,
     )

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from nextshow.evaluation.evaluate import EvaluationResult, ModelEvaluation
+from nextshow.evaluation.evaluate import ModelEvaluation
 from nextshow.evaluation.metrics import metric_key
+from nextshow.evaluation.protocol import EvaluationResult
 
 TABLE_METRICS = ("precision", "recall", "ndcg", "hit", "coverage")
 REPORT_NAMES = {"markdown": "report.md", "chart": "ndcg.png", "json": "results.json"}

@@ -36,6 +36,8 @@ def likes_matrix(
 def interactions_from_snapshot(data: SnapshotData) -> Interactions:
     """Likes, timestamps and show metadata of a snapshot; matrix columns are sorted show ids.
 
+    The metadata's database and IMDb ids become the vocabulary the trained model carries.
+
     Vectorised (no per-row Python) because the original-scale set has half a million ratings.
     """
     likes, timestamps, user_ids, show_ids = likes_matrix(data.ratings)
@@ -58,6 +60,7 @@ def interactions_from_snapshot(data: SnapshotData) -> Interactions:
         ),
         imdb_votes=np.array([v or 0 for v in column("imdb_votes")], dtype=np.int64),
         genres=genres,
+        imdb_ids=[i or "" for i in column("imdb_id")],
     )
     return Interactions(
         likes=likes,

@@ -7,7 +7,6 @@ at most an unreferenced artifact folder, never a half-registered version.
 
 from __future__ import annotations
 
-import json
 import logging
 import subprocess
 import tempfile
@@ -25,10 +24,10 @@ from nextshow.evaluation.evaluate import (
     ModelEvaluation,
     RunOptions,
     evaluate,
+    kind_factory,
     make_model,
-    registry_factory,
-    run_evaluation,
 )
+from nextshow.evaluation.protocol import run_evaluation
 from nextshow.evaluation.splits import TemporalHoldout
 from nextshow.pipeline.data import interactions_from_snapshot
 from nextshow.progress import progress_bar
@@ -114,7 +113,7 @@ def fit_final(
     interactions: Interactions, model: str, params: dict[str, Any], seed: int
 ) -> Recommender:
     """The model that will serve: the chosen params fitted on every like of the snapshot."""
-    recommender = make_model(registry_factory(model), params, seed)
+    recommender = make_model(kind_factory(model), params, seed)
     return recommender.fit(interactions.likes, interactions.metadata, interactions.timestamps)
 
 
@@ -152,12 +151,9 @@ def train_version(
         key = f"models/{options.model}-{uuid.uuid4().hex[:12]}"
         with tempfile.TemporaryDirectory(prefix="nextshow-train-") as tmp:
             local = Path(tmp) / "model"
+            # The artifact carries the model's vocabulary (database and IMDb id of each column,
+            # from the snapshot's metadata), so the server needs nothing beside it.
             model.save(local)
-            # The model knows column indices only; the server needs the database show id of each
-            # column (sorted snapshot ids). Written before the checksum so it is verified too.
-            # Read back by nextshow/service/holder.py (SHOW_IDS_FILE).
-            show_ids = [int(i) for i in interactions.metadata.show_ids]
-            (local / "shows.json").write_text(json.dumps({"show_ids": show_ids}) + "\n")
             checksum, size = folder_sha256(local)
             store.upload_dir(local, key)
         bar.update(1)

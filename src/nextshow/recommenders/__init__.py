@@ -1,6 +1,6 @@
 """Recommenders: one module per model, one interface (base.Recommender), plain-data artifacts.
 
-Importing this package registers every built-in model in :mod:`.registry`:
+Importing this package adds every built-in model to :mod:`.kinds` (name -> class):
 
 ===================  ==========================================================================
 name                 parameters (defaults)
@@ -22,10 +22,10 @@ blend                components=[{name, params, weight}, ...], normalize="max" |
 ===================  ==========================================================================
 
 ``recent-popularity``, ``time-aware`` (and ``forest`` with its default generator) need the
-timestamps matrix in ``fit``. ``registry.params_of(name)`` gives the typed declarations.
+timestamps matrix in ``fit``. ``kinds.params_of(name)`` gives the typed declarations.
 """
 
-from nextshow.recommenders import (  # noqa: F401  (importing registers the models)
+from nextshow.recommenders import (  # noqa: F401  (importing adds the models to kinds)
     als,
     blend,
     ease,
@@ -35,7 +35,7 @@ from nextshow.recommenders import (  # noqa: F401  (importing registers the mode
     rp3beta,
     time_aware,
 )
-from nextshow.recommenders.artifact import ArtifactError, load_artifact
+from nextshow.recommenders.artifact import ArtifactError
 from nextshow.recommenders.base import (
     NotFittedError,
     Recommendation,
@@ -43,7 +43,8 @@ from nextshow.recommenders.base import (
     ShowMetadata,
     make_rng,
 )
-from nextshow.recommenders.registry import create, get, names, register
+from nextshow.recommenders.kinds import create, get, load_artifact, names, register
+from nextshow.recommenders.vocabulary import ShowVocabulary, UnknownShowError
 
 __all__ = [
     "ArtifactError",
@@ -51,6 +52,8 @@ __all__ = [
     "Recommendation",
     "Recommender",
     "ShowMetadata",
+    "ShowVocabulary",
+    "UnknownShowError",
     "create",
     "get",
     "load_artifact",

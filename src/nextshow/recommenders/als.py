@@ -30,8 +30,8 @@ from nextshow.recommenders.base import (
     liked_rows,
     top_contributors,
 )
+from nextshow.recommenders.kinds import register
 from nextshow.recommenders.params import Param
-from nextshow.recommenders.registry import register
 
 
 @register

@@ -1,9 +1,14 @@
 """Model artifacts: one directory with ``arrays.npz`` (plain numpy arrays) and ``model.json``.
 
-``model.json`` holds ``format_version``, the registry ``name``, ``params``, ``n_shows``,
+Pure file I/O: this module knows files, arrays and checksums, not recommenders (turning an
+artifact into a model is :func:`nextshow.recommenders.kinds.load_artifact`).
+
+``model.json`` holds ``format_version``, the model kind's ``name``, ``params``, ``n_shows``,
 ``created_at``, the sha256 of ``arrays.npz``, per array its shape and dtype, and ``meta_sha256``
 (over the other fields, so an edited model.json is noticed). CSR matrices are
 stored as their ``<name>.data/.indices/.indptr/.shape`` arrays and listed under ``sparse``.
+The show vocabulary (which show each column is) is stored in the same npz as ``vocabulary:<name>``
+arrays, listed under ``vocabulary``, so the one checksum vouches for weights and vocabulary alike.
 
 Loading checks the format version and the checksum *before* opening the npz, opens it with
 ``allow_pickle=False`` (an object array, i.e. a pickle, is refused) and compares every array with
@@ -20,15 +25,14 @@ import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-if TYPE_CHECKING:
-    from nextshow.recommenders.base import Recommender
-
-FORMAT_VERSION = 1
+# 2: the show vocabulary moved inside the artifact (format 1 kept it in a side file).
+FORMAT_VERSION = 2
+VOCABULARY_PREFIX = "vocabulary:"
 ARRAYS_FILE = "arrays.npz"
 META_FILE = "model.json"
 _SPARSE_PARTS = ("data", "indices", "indptr", "shape")
@@ -51,6 +55,7 @@ class Artifact:
     params: dict[str, Any]
     n_shows: int
     arrays: dict[str, np.ndarray | sp.csr_matrix]
+    vocabulary: dict[str, np.ndarray]
     meta: dict[str, Any]
 
 
@@ -66,8 +71,11 @@ def _flatten(arrays: dict[str, Any]) -> tuple[dict[str, np.ndarray], list[str]]:
     flat: dict[str, np.ndarray] = {}
     sparse: list[str] = []
     for key, value in arrays.items():
-        if "." in key:
-            raise ValueError(f"array name {key!r} must not contain '.' (reserved for CSR parts)")
+        if "." in key or key.startswith(VOCABULARY_PREFIX):
+            raise ValueError(
+                f"array name {key!r} must not contain '.' (CSR parts) "
+                f"or start with {VOCABULARY_PREFIX!r} (the vocabulary)"
+            )
         if sp.issparse(value):
             csr = sp.csr_matrix(value)
             sparse.append(key)
@@ -84,11 +92,28 @@ def _flatten(arrays: dict[str, Any]) -> tuple[dict[str, np.ndarray], list[str]]:
 
 
 def write_artifact(
-    path: Path, *, name: str, params: dict[str, Any], arrays: dict[str, Any], n_shows: int
+    path: Path,
+    *,
+    name: str,
+    params: dict[str, Any],
+    arrays: dict[str, Any],
+    n_shows: int,
+    vocabulary: dict[str, np.ndarray],
 ) -> None:
-    """Write ``path/arrays.npz``, then ``path/model.json`` (last: it vouches for the npz)."""
+    """Write ``path/arrays.npz``, then ``path/model.json`` (last: it vouches for the npz).
+
+    ``vocabulary`` holds plain 1-D arrays of length ``n_shows`` (one entry per column).
+    """
     path.mkdir(parents=True, exist_ok=True)
     flat, sparse = _flatten(arrays)
+    for key, value in vocabulary.items():
+        arr = np.asarray(value)
+        if arr.dtype.hasobject or arr.shape != (n_shows,):
+            raise ValueError(
+                f"vocabulary array {key!r} must be plain data of shape ({n_shows},), "
+                f"got {arr.dtype}{list(arr.shape)}"
+            )
+        flat[VOCABULARY_PREFIX + key] = arr
     # Write to a temporary file and rename, so a reader never sees a half-written npz.
     fd, tmp = tempfile.mkstemp(dir=path, suffix=".npz.tmp")
     os.close(fd)
@@ -104,6 +129,7 @@ def write_artifact(
         "arrays_sha256": sha256_file(path / ARRAYS_FILE),
         "arrays": {k: {"shape": list(v.shape), "dtype": v.dtype.str} for k, v in flat.items()},
         "sparse": sparse,
+        "vocabulary": sorted(vocabulary),
     }
     meta["meta_sha256"] = _meta_digest(meta)
     (path / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
@@ -132,7 +158,9 @@ def read_meta(path: Path) -> dict[str, Any]:
     version = meta.get("format_version")
     if version != FORMAT_VERSION:
         raise ArtifactError(
-            meta_path, f"format_version {version!r} not supported (expected {FORMAT_VERSION})"
+            meta_path,
+            f"format_version {version!r} not supported (expected {FORMAT_VERSION}); "
+            "retrain the model with this version of nextshow",
         )
     if meta.get("meta_sha256") != _meta_digest(meta):
         raise ArtifactError(meta_path, "edited after it was written (meta_sha256 does not match)")
@@ -143,6 +171,7 @@ def read_meta(path: Path) -> dict[str, Any]:
         "arrays_sha256": str,
         "arrays": dict,
         "sparse": list,
+        "vocabulary": list,
     }
     for key, kind in required.items():
         if not isinstance(meta.get(key), kind):
@@ -193,25 +222,22 @@ def read_artifact(path: Path) -> Artifact:
             arrays[key] = sp.csr_matrix(tuple(parts[:3]), shape=tuple(int(s) for s in parts[3]))
         except (KeyError, ValueError) as err:
             raise ArtifactError(arrays_path, f"sparse matrix {key!r} is malformed: {err}") from err
+    vocabulary: dict[str, np.ndarray] = {}
+    for key in meta["vocabulary"]:
+        arr = flat.pop(VOCABULARY_PREFIX + str(key), None)
+        if arr is None or arr.shape != (meta["n_shows"],):
+            raise ArtifactError(
+                arrays_path, f"vocabulary array {key!r} missing or not one entry per show"
+            )
+        vocabulary[str(key)] = arr
+    if any(key.startswith(VOCABULARY_PREFIX) for key in flat):
+        raise ArtifactError(arrays_path, "vocabulary arrays not listed in model.json")
     arrays.update(flat)
     return Artifact(
         name=meta["name"],
         params=meta["params"],
         n_shows=meta["n_shows"],
         arrays=arrays,
+        vocabulary=vocabulary,
         meta=meta,
     )
-
-
-def load_artifact(path: Path | str) -> Recommender:
-    """Load any saved recommender: model.json's ``name`` picks the class from the registry."""
-    from nextshow.recommenders import registry
-
-    path = Path(path)
-    name = read_meta(path)["name"]
-    if name not in registry.names():
-        raise ArtifactError(
-            path / META_FILE,
-            f"unknown model name {name!r}; known: {', '.join(registry.names())}",
-        )
-    return registry.get(name).load(path)

@@ -3,7 +3,8 @@
 Orientation everywhere: ``likes`` is a ``scipy.sparse.csr_matrix`` of shape (n_users, n_shows) with
 1.0 where a user liked a show; ``timestamps`` (optional) is a CSR matrix of the same shape and
 sparsity holding each like's unix time in seconds. Show indices are column indices of ``likes``;
-mapping them to database ids or IMDb ids is the caller's job (see ``ShowMetadata.show_ids``).
+which show each column is travels with the model as its ``vocabulary_`` (a
+:class:`~nextshow.recommenders.vocabulary.ShowVocabulary`, saved inside the artifact).
 
 The public methods (``fit``, ``recommend``, ``recommend_batch``, ``save``, ``load``) do the shared
 work once: check the input, refuse use before ``fit``, mask liked and excluded shows, pick the top
@@ -26,7 +27,9 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import scipy.sparse as sp
 
+from nextshow.recommenders.artifact import Artifact, ArtifactError, read_artifact, write_artifact
 from nextshow.recommenders.params import Param, check_params
+from nextshow.recommenders.vocabulary import ShowVocabulary
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +60,22 @@ class ShowMetadata:
     Missing values: ``start_year`` 0, ``imdb_rating`` NaN, ``imdb_votes`` 0, genres empty.
     """
 
-    show_ids: np.ndarray  # int64 database ids (or any stable external id)
+    show_ids: np.ndarray  # int64 database ids (or any stable external id), unique
     titles: list[str] = field(default_factory=list)
     start_year: np.ndarray | None = None  # int32
     imdb_rating: np.ndarray | None = None  # float32
     imdb_votes: np.ndarray | None = None  # int64
     genres: list[tuple[str, ...]] = field(default_factory=list)
+    imdb_ids: list[str] = field(default_factory=list)  # "" where unknown
 
     @property
     def n_shows(self) -> int:
         return len(self.show_ids)
+
+    @property
+    def vocabulary(self) -> ShowVocabulary:
+        """Which show each column is, as the model will carry it (ValueError on repeated ids)."""
+        return ShowVocabulary(self.show_ids, tuple(self.imdb_ids))
 
 
 @dataclass(frozen=True)
@@ -144,14 +153,15 @@ class Recommender(ABC):
     """fit on a users x shows CSR matrix of likes; recommend for an anonymous list of liked shows.
 
     ``__init__`` stores hyperparameters only (checked against ``PARAMS``); learned state ends in
-    ``_`` and is set by ``fit`` or ``load``.
+    ``_`` and is set by ``fit`` or ``load``, the show vocabulary (``vocabulary_``) included.
     """
 
-    name: ClassVar[str]  # registry key, e.g. "itemknn"
+    name: ClassVar[str]  # key in the kinds table, e.g. "itemknn"
     PARAMS: ClassVar[tuple[Param, ...]] = ()
     needs_timestamps: ClassVar[bool] = False
 
     n_shows_: int
+    vocabulary_: ShowVocabulary
 
     def __init__(self, **params: Any) -> None:
         self._params = check_params(type(self).__name__, self.PARAMS, params)
@@ -172,8 +182,14 @@ class Recommender(ABC):
         likes: sp.csr_matrix,
         metadata: ShowMetadata | None = None,
         timestamps: sp.csr_matrix | None = None,
+        *,
+        vocabulary: ShowVocabulary | None = None,
     ) -> Self:
-        """Learn from likes (n_users x n_shows); returns self."""
+        """Learn from likes (n_users x n_shows); returns self.
+
+        The model keeps which show each column is: ``vocabulary``, else the metadata's ids, else
+        column ``i`` = show ``i``; it is saved in the artifact with the learned state.
+        """
         likes = as_csr(likes, "likes")
         if likes.nnz and (not np.all(np.isfinite(likes.data)) or likes.data.min() < 0):
             raise ValueError("likes must hold finite non-negative values")
@@ -194,9 +210,20 @@ class Recommender(ABC):
             raise ValueError(
                 f"metadata has {metadata.n_shows} shows, likes has {likes.shape[1]} columns"
             )
+        if vocabulary is None:
+            vocabulary = (
+                metadata.vocabulary
+                if metadata is not None
+                else ShowVocabulary.positional(likes.shape[1])
+            )
+        if len(vocabulary) != likes.shape[1]:
+            raise ValueError(
+                f"vocabulary has {len(vocabulary)} shows, likes has {likes.shape[1]} columns"
+            )
         start = time.perf_counter()
         self._fit(likes, metadata, timestamps)
         self.n_shows_ = int(likes.shape[1])
+        self.vocabulary_ = vocabulary
         log.info(
             "fitted %r on %d users x %d shows (%d likes) in %.2fs",
             self,
@@ -330,9 +357,7 @@ class Recommender(ABC):
         """Restore what ``_state`` returned (``arrays`` as read back from the artifact)."""
 
     def save(self, path: Path | str) -> None:
-        """Write the learned state as .npz + JSON (with format version and checksum)."""
-        from nextshow.recommenders.artifact import write_artifact
-
+        """Write the learned state and the vocabulary as .npz + JSON (format version, checksum)."""
         self._check_fitted()
         write_artifact(
             Path(path),
@@ -340,25 +365,33 @@ class Recommender(ABC):
             params=self.get_params(),
             arrays=self._state(),
             n_shows=self.n_shows_,
+            vocabulary=self.vocabulary_.to_arrays(),
         )
 
     @classmethod
     def load(cls, path: Path | str) -> Self:
         """Read what ``save`` wrote; refuse a corrupted or tampered artifact; never unpickle."""
-        from nextshow.recommenders.artifact import ArtifactError, read_artifact
+        return cls.from_artifact(read_artifact(Path(path)), Path(path))
 
-        art = read_artifact(Path(path))
-        where = Path(path) / "model.json"
+    @classmethod
+    def from_artifact(cls, art: Artifact, path: Path) -> Self:
+        """The model an already read and checked artifact describes (``path`` names errors)."""
+        where = path / "model.json"
         if art.name != cls.name:
             raise ArtifactError(where, f"holds model {art.name!r}, not {cls.name!r}")
         try:
             model = cls(**art.params)
         except ValueError as err:
             raise ArtifactError(where, f"bad params: {err}") from err
+        try:
+            vocabulary = ShowVocabulary.from_arrays(art.vocabulary)
+        except ValueError as err:
+            raise ArtifactError(path / "arrays.npz", f"bad vocabulary: {err}") from err
         # n_shows_ first: composite models (blend, forest) hand it on to their parts.
         model.n_shows_ = art.n_shows
+        model.vocabulary_ = vocabulary
         try:
             model._set_state(art.arrays)
         except KeyError as err:
-            raise ArtifactError(Path(path) / "arrays.npz", f"missing array {err}") from err
+            raise ArtifactError(path / "arrays.npz", f"missing array {err}") from err
         return model

@@ -17,10 +17,10 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from nextshow.recommenders import registry
+from nextshow.recommenders import kinds
 from nextshow.recommenders.base import MAX_BECAUSE, Recommender, ShowMetadata, State, liked_rows
+from nextshow.recommenders.kinds import register
 from nextshow.recommenders.params import Param
-from nextshow.recommenders.registry import register
 from nextshow.recommenders.similarity import normalise_candidates
 
 DEFAULT_COMPONENTS = (
@@ -39,7 +39,7 @@ def check_components(value: Any) -> list[dict[str, Any]]:
         if not isinstance(comp, Mapping) or set(comp) - {"name", "params", "weight"}:
             raise ValueError(f"component {i} must be a dict with name, params, weight: {comp!r}")
         name = comp.get("name")
-        if not isinstance(name, str) or name not in registry.names():
+        if not isinstance(name, str) or name not in kinds.names():
             raise ValueError(f"component {i} has unknown model name {name!r}")
         params = comp.get("params", {})
         if not isinstance(params, Mapping):
@@ -47,7 +47,7 @@ def check_components(value: Any) -> list[dict[str, Any]]:
         weight = comp.get("weight", 1.0)
         if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
             raise ValueError(f"component {i} weight must be a number >= 0, got {weight!r}")
-        full = registry.create(name, **params).get_params()
+        full = kinds.create(name, **params).get_params()
         out.append({"name": name, "params": full, "weight": float(weight)})
     return out
 
@@ -66,7 +66,7 @@ class Blend(Recommender):
     models_: list[Recommender]
 
     def _parts(self) -> list[Recommender]:
-        return [registry.create(c["name"], **c["params"]) for c in self.components]
+        return [kinds.create(c["name"], **c["params"]) for c in self.components]
 
     @property
     def needs_timestamps(self) -> bool:  # type: ignore[override]

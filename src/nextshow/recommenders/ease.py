@@ -16,8 +16,8 @@ import scipy.sparse as sp
 
 from nextshow.recommenders.base import ShowMetadata
 from nextshow.recommenders.item_similarity import ItemSimilarityRecommender
+from nextshow.recommenders.kinds import register
 from nextshow.recommenders.params import Param
-from nextshow.recommenders.registry import register
 from nextshow.recommenders.similarity import ease_weights, prune_dense
 
 

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from nextshow.recommenders import registry
+from nextshow.recommenders import kinds
 from nextshow.recommenders.base import (
     SEED,
     Recommender,
@@ -37,9 +37,9 @@ from nextshow.recommenders.base import (
     top_n,
 )
 from nextshow.recommenders.item_similarity import contributions, dense_scores
+from nextshow.recommenders.kinds import register
 from nextshow.recommenders.params import Param
 from nextshow.recommenders.popularity import recent_popularity
-from nextshow.recommenders.registry import register
 from nextshow.recommenders.similarity import (
     cosine_similarity,
     like_counts,
@@ -180,8 +180,8 @@ class Forest(Recommender):
 
     def _generator_model(self) -> Recommender:
         if self.generator == "itemknn":
-            return registry.create("itemknn", k=self.k, shrink=self.shrink)
-        return registry.create(self.generator)
+            return kinds.create("itemknn", k=self.k, shrink=self.shrink)
+        return kinds.create(self.generator)
 
     def _fit_features(
         self, likes: sp.csr_matrix, metadata: ShowMetadata | None, timestamps: sp.csr_matrix | None

@@ -24,8 +24,8 @@ import scipy.sparse as sp
 
 from nextshow.recommenders.base import ShowMetadata
 from nextshow.recommenders.item_similarity import ItemSimilarityRecommender, dense_scores
+from nextshow.recommenders.kinds import register
 from nextshow.recommenders.params import Param
-from nextshow.recommenders.registry import register
 from nextshow.recommenders.similarity import cosine_similarity, top_k_per_row
 
 

@@ -1,6 +1,6 @@
 """Typed hyperparameters: every recommender declares its parameters once, checked in one place.
 
-Parameters read back from a registry, a JSON artifact or a command line go through
+Parameters read back from the model-version store, a JSON artifact or a command line go through
 :func:`check_params`, so an unknown key, a wrong type or an out-of-range value is refused with a
 ``ValueError`` that names the parameter, instead of surfacing later as a strange score.
 """

@@ -15,8 +15,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from nextshow.recommenders.base import Recommender, ShowMetadata, State
+from nextshow.recommenders.kinds import register
 from nextshow.recommenders.params import Param
-from nextshow.recommenders.registry import register
 from nextshow.recommenders.similarity import (
     decay_weights,
     like_counts,

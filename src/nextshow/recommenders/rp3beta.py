@@ -14,8 +14,8 @@ import scipy.sparse as sp
 
 from nextshow.recommenders.base import ShowMetadata
 from nextshow.recommenders.item_similarity import ItemSimilarityRecommender
+from nextshow.recommenders.kinds import register
 from nextshow.recommenders.params import Param
-from nextshow.recommenders.registry import register
 from nextshow.recommenders.similarity import rp3beta_similarity, top_k_per_row
 
 

@@ -25,9 +25,9 @@ import scipy.sparse as sp
 
 from nextshow.recommenders.base import ShowMetadata, State
 from nextshow.recommenders.item_similarity import ItemSimilarityRecommender, dense_scores
+from nextshow.recommenders.kinds import register
 from nextshow.recommenders.params import Param
 from nextshow.recommenders.popularity import recent_popularity
-from nextshow.recommenders.registry import register
 from nextshow.recommenders.similarity import (
     cosine_similarity,
     decay_weights,

@@ -11,8 +11,9 @@ import tempfile
 from pathlib import Path
 
 from nextshow.db.models import ModelVersion
-from nextshow.recommenders.artifact import ArtifactError, load_artifact
+from nextshow.recommenders.artifact import ArtifactError
 from nextshow.recommenders.base import Recommender
+from nextshow.recommenders.kinds import load_artifact
 from nextshow.registry.artifact_store import ArtifactStore, folder_sha256
 
 

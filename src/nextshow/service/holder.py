@@ -13,7 +13,6 @@ the failure and reports it in ``/readyz`` until a loadable version is promoted.
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import threading
 import time
@@ -22,13 +21,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from nextshow.db.models import ModelVersion, Rating, Show
-from nextshow.recommenders.artifact import ArtifactError, load_artifact
+from nextshow.recommenders.artifact import ArtifactError
 from nextshow.recommenders.base import Recommender
+from nextshow.recommenders.kinds import load_artifact
+from nextshow.recommenders.vocabulary import ShowVocabulary
 from nextshow.registry.artifact_store import ArtifactStore
 from nextshow.registry.loading import fetch_artifact
 from nextshow.registry.versions import production_version
@@ -36,8 +36,6 @@ from nextshow.schemas.shows import ShowPublic
 
 log = logging.getLogger(__name__)
 
-# Written next to the model by pipeline/train.py: {"show_ids": [database id of column 0, ...]}.
-SHOW_IDS_FILE = "shows.json"
 FALLBACK_NAME = "popularity-fallback"
 # How many shows the popularity fallback ranks; more than any page asks for.
 FALLBACK_SIZE = 500
@@ -56,7 +54,7 @@ class Scored:
 
 @dataclass(frozen=True)
 class ServingModel:
-    """A loaded model with its column -> show id mapping, or the popularity fallback.
+    """A loaded model with its vocabulary (column <-> show id), or the popularity fallback.
 
     Immutable: the holder replaces it as a whole.
     """
@@ -64,16 +62,10 @@ class ServingModel:
     version_id: int | None
     name: str
     recommender: Recommender | None
-    show_ids: np.ndarray  # int64, database id of each model column
+    vocabulary: ShowVocabulary  # the model's own (from its artifact); empty for the fallback
     popular: tuple[Scored, ...]  # for the fallback, and for likes the model does not know
     details: dict[int, ShowPublic]  # the shows of the model and of the popularity list
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    position: dict[int, int] = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "position", {int(s): i for i, s in enumerate(self.show_ids.tolist())}
-        )
 
     @property
     def fallback(self) -> bool:
@@ -81,31 +73,28 @@ class ServingModel:
 
     def recommend(self, liked_show_ids: Sequence[int], n: int) -> tuple[list[Scored], bool]:
         """Top ``n`` shows for someone who liked ``liked_show_ids``; and whether popularity
-        answered (no model, or none of the liked shows is known to it, e.g. a new show)."""
-        known = [self.position[s] for s in liked_show_ids if s in self.position]
-        if self.recommender is None or not known:
-            liked = set(liked_show_ids)
-            return [p for p in self.popular if p.show_id not in liked][:n], True
-        recs = self.recommender.recommend(known, n)
-        ids = self.show_ids
-        return [
-            Scored(int(ids[r.show]), r.score, tuple(int(ids[b]) for b in r.because)) for r in recs
-        ], False
+        answered (no model, or none of the liked shows is known to it, e.g. a new show).
 
-
-def read_show_ids(folder: Path, n_shows: int) -> np.ndarray:
-    """The artifact's column -> show id mapping, checked against the model's number of shows."""
-    path = folder / SHOW_IDS_FILE
-    if not path.is_file():
-        raise ArtifactError(path, "missing: the artifact has no show id mapping (retrain it)")
-    try:
-        ids = json.loads(path.read_text())["show_ids"]
-        arr = np.asarray(ids, dtype=np.int64)
-    except (ValueError, KeyError, TypeError) as err:
-        raise ArtifactError(path, f"not a show id list: {err}") from err
-    if arr.ndim != 1 or len(arr) != n_shows:
-        raise ArtifactError(path, f"has {arr.size} show ids for a model of {n_shows} shows")
-    return arr
+        Liked shows the model does not know (added since it was trained) are logged, not
+        used: the model cannot score from a column it does not have.
+        """
+        if self.recommender is not None:
+            found = self.vocabulary.lookup(liked_show_ids, unknown="report")
+            if found.unknown:
+                log.info(
+                    "version %s does not know %d liked show(s): %s",
+                    self.version_id,
+                    len(found.unknown),
+                    found.unknown[:10],
+                )
+            if len(found.indices):
+                ids = self.vocabulary.show_ids
+                return [
+                    Scored(int(ids[r.show]), r.score, tuple(int(ids[b]) for b in r.because))
+                    for r in self.recommender.recommend(found.indices, n)
+                ], False
+        liked = set(liked_show_ids)
+        return [p for p in self.popular if p.show_id not in liked][:n], True
 
 
 def popular_shows(session: Session, limit: int = FALLBACK_SIZE) -> list[Scored]:
@@ -253,16 +242,18 @@ class ModelHolder:
         started = time.perf_counter()
         folder = fetch_artifact(self._store, version, self._cache_dir)
         recommender = load_artifact(folder)
-        show_ids = read_show_ids(folder, recommender.n_shows_)
+        vocabulary = recommender.vocabulary_
         with self._sessions() as session:
             popular = popular_shows(session)
-            details = show_details(session, [*show_ids.tolist(), *(p.show_id for p in popular)])
+            details = show_details(
+                session, [*vocabulary.show_ids.tolist(), *(p.show_id for p in popular)]
+            )
         log.info("loaded version %s in %.2fs", version.id, time.perf_counter() - started)
         return ServingModel(
             version_id=version.id,
             name=version.model_name,
             recommender=recommender,
-            show_ids=show_ids,
+            vocabulary=vocabulary,
             popular=tuple(popular),
             details=details,
         )
@@ -277,7 +268,7 @@ class ModelHolder:
             version_id=None,
             name=FALLBACK_NAME,
             recommender=None,
-            show_ids=np.zeros(0, dtype=np.int64),
+            vocabulary=ShowVocabulary.positional(0),
             popular=tuple(popular),
             details=details,
         )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from nextshow.db.models import Rating
 from nextshow.recommenders.similarity import cosine_similarity, top_k_per_row
+from nextshow.recommenders.vocabulary import ShowVocabulary
 from nextshow.schemas.shows import ShowPublic
 from nextshow.service.holder import show_details
 
@@ -50,13 +51,13 @@ def build_table(session: Session, k: int = NEIGHBOURS) -> NeighbourTable:
     if not pairs:
         return NeighbourTable({}, {}, {}, time.monotonic())
     users = np.fromiter((p[0] for p in pairs), dtype=np.int64, count=len(pairs))
-    shows = np.fromiter((p[1] for p in pairs), dtype=np.int64, count=len(pairs))
     user_ids, rows = np.unique(users, return_inverse=True)
-    show_ids, cols = np.unique(shows, return_inverse=True)
-    X = sp.csr_matrix((np.ones(len(pairs)), (rows, cols)), shape=(len(user_ids), len(show_ids)))
+    # Columns are the liked shows, named by the same vocabulary type the models carry.
+    vocabulary, cols = ShowVocabulary.from_unique(p[1] for p in pairs)
+    X = sp.csr_matrix((np.ones(len(pairs)), (rows, cols)), shape=(len(user_ids), len(vocabulary)))
     S = top_k_per_row(cosine_similarity(X), k)
-    likes = np.bincount(cols, minlength=len(show_ids))
-    wanted = show_ids.tolist()
+    likes = np.bincount(cols, minlength=len(vocabulary))
+    wanted = vocabulary.show_ids.tolist()
     nodes = show_details(session, wanted)
     liked = {show_id: int(likes[col]) for col, show_id in enumerate(wanted) if show_id in nodes}
     neighbours: dict[int, tuple[tuple[int, float], ...]] = {}
@@ -64,8 +65,11 @@ def build_table(session: Session, k: int = NEIGHBOURS) -> NeighbourTable:
         lo, hi = S.indptr[col], S.indptr[col + 1]
         order = np.argsort(-S.data[lo:hi], kind="stable")
         neighbours[show_id] = tuple(
-            (int(show_ids[S.indices[lo + i]]), round(float(S.data[lo + i]), 4))
-            for i in order.tolist()
+            zip(
+                vocabulary.ids_of(S.indices[lo + order]),
+                (round(float(v), 4) for v in S.data[lo + order]),
+                strict=True,
+            )
         )
     return NeighbourTable(nodes, liked, neighbours, time.monotonic())
 
