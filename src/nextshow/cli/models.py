@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
@@ -21,9 +20,6 @@ from nextshow.cli.common import (
 )
 from nextshow.ratings.records import FORMATS as RATING_FORMATS
 from nextshow.runtime import Runtime
-
-if TYPE_CHECKING:
-    from nextshow.db.models import ModelVersion
 
 
 @click.command("evaluate")
@@ -118,24 +114,6 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, object]:
     return params
 
 
-# TODO(issue 15, s4-schemas): use the model-version response schema once it is merged.
-def _version_row(version: ModelVersion) -> dict[str, object]:
-    return {
-        "version": version.id,
-        "stage": version.stage,
-        "model": version.model_name,
-        "params": json.loads(version.params),
-        "snapshot": version.snapshot_id,
-        "metrics": json.loads(version.metrics),
-        "fit_seconds": round(version.fit_seconds, 3),
-        "artifact_bytes": version.artifact_bytes,
-        "code_version": version.code_version,
-        "git_commit": version.git_commit,
-        "created_at": version.created_at.isoformat(),
-        "promoted_at": version.promoted_at.isoformat() if version.promoted_at else None,
-    }
-
-
 @click.command()
 @json_option("Print the manifest as JSON.")
 @pass_app
@@ -220,19 +198,15 @@ def train(
 def models_cmd(app: AppContext, as_json: bool, events: bool) -> None:
     """List model versions with stage and metrics."""
     from nextshow.registry.versions import list_events, list_versions
+    from nextshow.schemas.models import ModelEventPublic, ModelVersionPublic
 
-    with app.sessions() as session:
-        rows = [_version_row(v) for v in list_versions(session)]
+    with app.sessions() as session:  # the same bodies as the API's and the pages'
+        rows = [
+            ModelVersionPublic.model_validate(v).model_dump(mode="json")
+            for v in list_versions(session)
+        ]
         history = [
-            {
-                "at": e.at.isoformat(),
-                "action": e.action,
-                "version": e.version_id,
-                "previous_production": e.previous_production_id,
-                "forced": e.forced,
-                "reason": e.reason,
-            }
-            for e in list_events(session)
+            ModelEventPublic.model_validate(e).model_dump(mode="json") for e in list_events(session)
         ]
     if as_json:
         echo_json({"versions": rows, "events": history})
