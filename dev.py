@@ -75,7 +75,7 @@ def cmd_run(args: list[str]) -> None:
 
 def cmd_test(args: list[str]) -> None:
     ensure_venv("test")
-    if (ROOT / "tests" / "browser").exists():
+    if (ROOT / "tests" / "service" / "web").exists():
         ensure_chromium()
     os.execv(str(PYTHON), [str(PYTHON), "-m", "pytest", *args])
 

@@ -183,3 +183,19 @@ def test_serving_side_imports_no_training_code(entry: str) -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+TESTS = Path(__file__).resolve().parent
+NOT_PACKAGES = {"fixtures", "__pycache__"}
+
+
+def test_test_folders_mirror_the_package() -> None:
+    """A test module's folder names the package it tests: tests/a/b/ tests nextshow/a/b/."""
+    strays = []
+    for folder in sorted(p for p in TESTS.rglob("*") if p.is_dir()):
+        rel = folder.relative_to(TESTS)
+        if NOT_PACKAGES & set(rel.parts) or not any(folder.glob("test_*.py")):
+            continue
+        if not (ROOT / rel).is_dir():
+            strays.append(str(rel))
+    assert not strays, f"test folders without a package of the same path: {strays}"

@@ -21,7 +21,7 @@ from nextshow.ratings.formats import ParsedRating, ShowRef, iter_ratings
 from nextshow.ratings.importer import import_ratings
 from tests.conftest import run_cli
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def _import(store, path: Path, fmt: str, *, items: Path | None = None, batch_size: int = 1000):

@@ -29,7 +29,7 @@ from nextshow.catalog.imdb_import import import_imdb_titles
 from nextshow.db.models import Show
 from tests.conftest import run_cli
 
-FIXTURES = Path(__file__).parent / "fixtures" / "imdb"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "imdb"
 TYPES = frozenset({"tvSeries", "tvMiniSeries"})
 
 
