@@ -50,9 +50,20 @@ async def _load(ports: list[int], bodies: list[dict]) -> list[str]:
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
 
         async def one(i: int, body: dict) -> str:
+            # A kept-alive connection can be closed by the server just as the client reuses it
+            # (uvicorn's keep-alive timeout racing a busy client). A real client retries such a
+            # POST under its Idempotency-Key; the server must then answer with the same
+            # prediction, so a retry can never record the likes twice (asserted below).
+            headers = {"Idempotency-Key": f"scale-{i}"}
+            url = f"http://127.0.0.1:{ports[i % len(ports)]}/api/predictions"
             async with gate:
-                url = f"http://127.0.0.1:{ports[i % len(ports)]}/api/predictions"
-                response = await client.post(url, json=body)
+                for attempt in range(3):
+                    try:
+                        response = await client.post(url, json=body, headers=headers)
+                        break
+                    except (httpx.ReadError, httpx.RemoteProtocolError):
+                        if attempt == 2:
+                            raise
                 assert response.status_code == 202, response.text
                 return response.json()["prediction_id"]
 

@@ -21,6 +21,8 @@ def _pick_by_keyboard(page, field: str, text: str, option_text: str) -> None:
     expect(listbox).to_be_visible()
     expect(box).to_have_attribute("aria-expanded", "true")
     options = listbox.get_by_role("option")
+    # The list is redrawn per typed character: wait for the answer to the last one.
+    expect(options.filter(has_text=option_text).first).to_be_visible()
     index = [t.strip() for t in options.all_inner_texts()].index(option_text)
     for _ in range(index + 1):
         box.press("ArrowDown")
