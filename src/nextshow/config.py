@@ -93,6 +93,25 @@ class Settings(BaseSettings):
     imdb_reviews_url: str = Field(
         default="https://www.imdb.com", description="Base URL of the IMDb user-review pages."
     )
+    imdb_graphql_url: str = Field(
+        default="https://caching.graphql.imdb.com/",
+        description="IMDb's GraphQL endpoint for further review pages (or api.graphql.imdb.com).",
+    )
+    imdb_reviews_operation: str = Field(
+        default="TitleReviewsRefine", description="GraphQL operation name of the review pages."
+    )
+    imdb_graphql_persisted: bool = Field(
+        default=False,
+        description="Send IMDb's persisted query (by hash) instead of nextshow's query document.",
+    )
+    imdb_reviews_query_hash: str | None = Field(
+        default=None,
+        description="sha256Hash of IMDb's persisted reviews query (rotated by IMDb every few "
+        "months); needed only with NEXTSHOW_IMDB_GRAPHQL_PERSISTED.",
+    )
+    imdb_reviews_page_size: int = Field(
+        default=25, ge=1, le=50, description="Reviews per GraphQL page (IMDb allows 50 at most)."
+    )
     collect_user_agent: str = Field(
         default="nextshow/0.1 (self-hosted TV-show recommender; polite review collector)",
         description="User-Agent of the downloader and the review spider; names the project.",
@@ -119,6 +138,11 @@ class Settings(BaseSettings):
     )
     collect_timeout: float = Field(
         default=60.0, gt=0, description="Seconds without data before a request is given up."
+    )
+    collect_challenge_limit: int = Field(
+        default=3,
+        ge=1,
+        description="Browser challenges (IMDb's bot wall) in a row before the crawl stops.",
     )
 
     @field_validator("admin_token", mode="after")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import click
 
 from nextshow.cli.common import (
+    EXIT_BOT_WALL,
     AppContext,
     echo_json,
     folder_option,
@@ -106,6 +108,7 @@ def collect_reviews_cmd(
 ) -> None:
     """Crawl users' review ratings of shows, most-reviewed first, and import them."""
     from nextshow.collect.crawl import (
+        BOT_WALL_MESSAGE,
         CrawlError,
         collect_reviews,
         crawl_config,
@@ -114,10 +117,18 @@ def collect_reviews_cmd(
         top_shows,
     )
 
+    settings = app.settings
     if (top is None) == (ids is None):
         raise click.UsageError("give exactly one of --top N or --ids tt…")
-    if no_politeness and not is_local_url(base_url or app.settings.imdb_reviews_url):
+    if no_politeness and not (
+        is_local_url(base_url or settings.imdb_reviews_url)
+        and is_local_url(settings.imdb_graphql_url)
+    ):
         raise click.UsageError("--no-politeness is for benchmarks against a local server only")
+    if settings.imdb_graphql_persisted and not settings.imdb_reviews_query_hash:
+        raise click.UsageError(
+            "NEXTSHOW_IMDB_GRAPHQL_PERSISTED needs NEXTSHOW_IMDB_REVIEWS_QUERY_HASH"
+        )
     if ids is not None:
         try:
             imdb_ids = parse_imdb_ids(ids)
@@ -131,19 +142,20 @@ def collect_reviews_cmd(
                 "no catalogue shows with IMDb votes: run `nextshow collect imdb-datasets` first"
             )
     config = crawl_config(
-        app.settings,
+        settings,
         imdb_ids,
         base_url=base_url,
         job_dir=job_dir,
         max_pages=max_pages,
         polite=not no_politeness,
         verbose=logging.getLogger().level <= logging.INFO,
+        progress=app.progress,
     )
     try:
         result, summary = collect_reviews(
             app.sessions,
             config,
-            like_threshold=app.settings.like_threshold,
+            like_threshold=settings.like_threshold,
             **app.import_options(),
         )
     except (CrawlError, ValueError) as exc:
@@ -154,10 +166,32 @@ def collect_reviews_cmd(
             f"{counts['shows']} shows, {counts['pages']} pages, {counts['reviews']} reviews: "
             f"{counts['ratings']} ratings, skipped {counts['skipped_no_rating']} without rating, "
             f"{counts['skipped_deleted_user']} by deleted users, "
-            f"{counts['skipped_malformed']} malformed; {counts['retries']} retries, "
+            f"{counts['skipped_malformed']} malformed, {counts['duplicates']} seen before; "
+            f"{counts['failures']} failures, {counts['retries']} retries, "
             f"{counts['robots_forbidden']} forbidden by robots.txt ({counts['finish_reason']})"
         )
-    report_import(summary, as_json, {"crawl": counts})
+        if counts["graphql_errors"]:
+            click.echo(
+                f"IMDb's GraphQL API refused {counts['graphql_errors']} pages, last with: "
+                f"{counts['graphql_error']}",
+                err=True,
+            )
+    if not (result.walled or result.query_not_found):
+        report_import(summary, as_json, {"crawl": counts})
+        return
+    # Stopped early: the stop is the news; ratings collected before it are imported all the same.
+    if as_json:
+        echo_json({"crawl": counts, "import": summary.as_dict()})
+    else:
+        click.echo(f"imported {summary.inserted} ratings collected before the stop")
+    if result.walled:
+        click.echo(BOT_WALL_MESSAGE, err=True)
+        sys.exit(EXIT_BOT_WALL)
+    raise click.ClickException(
+        f"IMDb does not know the persisted reviews query ({counts['graphql_error']}): set "
+        "NEXTSHOW_IMDB_REVIEWS_QUERY_HASH to the current hash, or turn "
+        "NEXTSHOW_IMDB_GRAPHQL_PERSISTED off to send nextshow's own query"
+    )
 
 
 COMMANDS = (collect_group,)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 EXIT_REJECTS = 1  # the command finished, but some input rows were rejected
 EXIT_REFUSED = 3  # the quality gate refused a promotion
 EXIT_SCHEMA = 4  # the database schema is not at this code's revision: run `nextshow db upgrade`
+EXIT_BOT_WALL = 5  # IMDb answered the review crawl with a browser challenge
 
 
 class SchemaError(click.ClickException):

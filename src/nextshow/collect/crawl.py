@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from nextshow.collect.spider import STAT, CrawlConfig
+from nextshow.collect.job import CrawlConfig
+from nextshow.collect.spider import BOT_WALL, QUERY_NOT_FOUND, STAT, STOPPED
 from nextshow.config import Settings
 from nextshow.db.models import Show
 from nextshow.ids import is_imdb_id
@@ -32,6 +33,11 @@ from nextshow.rejects import ImportSummary
 log = logging.getLogger(__name__)
 
 SOURCE = "imdb-reviews"
+BOT_WALL_MESSAGE = (
+    "IMDb answered the review crawl with a browser challenge (its bot wall), which nextshow does"
+    " not solve, so the crawl stopped; the IMDb datasets still work"
+    " (`nextshow collect imdb-datasets`), and ratings already collected were kept."
+)
 
 
 class CrawlError(Exception):
@@ -52,6 +58,22 @@ class CrawlResult:
     def finished(self) -> bool:
         return self.stats.get("finish_reason") == "finished"
 
+    @property
+    def resumable(self) -> bool:
+        """Interrupted (Ctrl-C): its queue is kept and the next run continues it."""
+        return self.stats.get("finish_reason") not in STOPPED
+
+    @property
+    def walled(self) -> bool:
+        """Stopped by the bot wall: challenges in a row, or nothing but challenges."""
+        reason = self.stats.get("finish_reason")
+        return reason == BOT_WALL or (self.count("challenged") > 0 and self.count("pages") == 0)
+
+    @property
+    def query_not_found(self) -> bool:
+        """Stopped because IMDb did not know the persisted query's hash."""
+        return self.stats.get("finish_reason") == QUERY_NOT_FOUND
+
     def summary(self) -> dict[str, Any]:
         """The counts the CLI prints."""
         elapsed = float(self.stats.get("elapsed_time_seconds", 0.0))
@@ -63,8 +85,14 @@ class CrawlResult:
             "skipped_no_rating": self.count("no_rating"),
             "skipped_deleted_user": self.count("deleted_user"),
             "skipped_malformed": self.count("malformed"),
+            "duplicates": self.count("duplicates"),
             "undated": self.count("undated"),
+            "failures": self.count("failures"),
+            "challenged": self.count("challenged"),
+            "pages_unavailable": self.count("pages_unavailable"),
             "unparsed_pages": self.count("unparsed_pages"),
+            "graphql_errors": self.count("graphql_errors"),
+            "graphql_error": self.stats.get(STAT + "graphql_error"),
             "page_cap_reached": self.count("page_cap_reached"),
             "retries": int(self.stats.get("retry/count", 0)),
             "robots_forbidden": int(self.stats.get("robotstxt/forbidden", 0)),
@@ -108,6 +136,7 @@ _CRAWL_SETTINGS = (
     "max_retry_after",
     "cache_hours",
     "timeout",
+    "challenge_limit",
 )
 
 
@@ -129,10 +158,12 @@ def crawl_config(
     max_pages: int | None = None,
     polite: bool = True,
     verbose: bool = False,
+    progress: bool = False,
 ) -> CrawlConfig:
     """The crawl of ``imdb_ids`` as configured; the arguments given override the settings.
 
-    Every crawl setting is the ``collect_<field>`` setting of the same name.
+    Every crawl setting is the ``collect_<field>`` setting of the same name; the GraphQL ones are
+    the ``imdb_…`` settings. Raises ValueError for a persisted query without a hash.
     """
     configured = {name: getattr(settings, f"collect_{name}") for name in _CRAWL_SETTINGS}
     if max_pages:
@@ -141,7 +172,13 @@ def crawl_config(
         imdb_ids=imdb_ids,
         base_url=base_url or settings.imdb_reviews_url,
         job_dir=str(job_dir or settings.collect_dir / "reviews"),
+        graphql_url=settings.imdb_graphql_url,
+        graphql_operation=settings.imdb_reviews_operation,
+        graphql_persisted=settings.imdb_graphql_persisted,
+        reviews_query_hash=settings.imdb_reviews_query_hash,
+        page_size=settings.imdb_reviews_page_size,
         polite=polite,
+        progress=progress,
         log_level="INFO" if verbose else "WARNING",
         **configured,
     )
@@ -153,7 +190,9 @@ def run_review_crawl(config: CrawlConfig) -> CrawlResult:
     Ctrl-C stops the crawl gracefully: scrapy finishes the requests in flight and keeps the
     pending ones in the job folder, and the next run with the same folder resumes.
     """
-    if not config.polite and not is_local_url(config.base_url):
+    if not config.polite and not (
+        is_local_url(config.base_url) and is_local_url(config.graphql_url)
+    ):
         raise ValueError("politeness can only be turned off against a local server (benchmarks)")
     job = Path(config.job_dir)
     job.mkdir(parents=True, exist_ok=True)
@@ -183,15 +222,17 @@ def collect_reviews(
 ) -> tuple[CrawlResult, ImportSummary]:
     """Crawl, then import the collected ratings (source ``imdb-reviews``).
 
-    After a finished crawl the CSV is renamed ``reviews-<time>.csv`` (kept as a record) before it
-    is imported; after an interrupted one it stays ``reviews.csv`` so the resumed crawl appends
-    to it, and importing it again then is harmless (stored ratings come back unchanged).
+    After a crawl that ended (finished, or stopped by the bot wall or a GraphQL configuration
+    error) the CSV is renamed ``reviews-<time>.csv`` (kept as a record) before it is imported:
+    ratings collected before a stop are kept. After an interrupted one (Ctrl-C) it stays
+    ``reviews.csv`` so the resumed crawl appends to it, and importing it again then is harmless
+    (stored ratings come back unchanged).
     """
     result = run_review_crawl(config)
     path = result.csv_path
     if not path.exists():  # no page gave a rating
         return result, ImportSummary()
-    if result.finished:
+    if not result.resumable:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         path = path.rename(path.with_name(f"reviews-{stamp}.csv"))
         result = CrawlResult(result.stats, path)

@@ -1,77 +1,91 @@
-"""IMDb user-review pages -> ratings: pure functions of the page's HTML text, no network.
+"""IMDb user reviews -> ratings: pure functions of a review page or a GraphQL answer, no network.
 
-Two markups are understood:
+Where the data is (a reviews page saved in January 2026, public clients updated 2024–2026):
 
-- **legacy** (IMDb until 2024, still served by the ``/reviews/_ajax`` endpoint): one
-  ``div.lister-item`` per review, the rating in ``span.rating-other-user-rating span`` (first
-  number), the author in ``span.display-name-link a[href*="/user/ur"]``, the date in
-  ``span.review-date`` ("12 March 2020"). The next page is announced by
-  ``div.load-more-data[data-key]`` and fetched as ``/title/tt…/reviews/_ajax?paginationKey=KEY``
-  (the page behind the "Load More" button, as a plain GET).
-- **current** (2024 on): ``article.user-review-item`` or ``[data-testid="review-card-parent"]``
-  cards, the rating in ``span.ipc-rating-star--rating``, the author in ``a[href*="/user/ur"]``,
-  the date in ``li.review-date`` (or any element of class ``review-date``; "Jan 5, 2024"). The next
-  page is a link carrying ``paginationKey=`` (or ``rel="next"``).
+- **The page's JSON**: ``/title/tt…/reviews/`` carries ``<script id="__NEXT_DATA__">``; the reviews
+  are at ``props.pageProps.contentData.data.title.reviews``: ``total``, ``pageInfo`` (``endCursor``,
+  ``hasNextPage``) and ``edges[].node`` with ``id`` (``rw…``), ``author.userId`` (``ur…``; the
+  author may be null), ``authorRating`` (1–10 or null), ``submissionDate`` (``YYYY-MM-DD``) and
+  ``spoiler``. GraphQL's ``TitleReviewsRefine`` answers ``data.title.reviews`` in the same shape,
+  so :func:`parse_connection` reads both.
+- **The rendered cards**, a fallback only: ``article.user-review-item`` (or
+  ``[data-testid="review-card-parent"]``), the rating in ``span.ipc-rating-star--rating``, the
+  author in ``a[href*="/user/ur"]``, the review id in ``a[href*="/review/rw"]``, the date in
+  ``li.review-date``. The cards print the date one day before ``submissionDate`` (rendered in
+  IMDb's own time zone), so a card date is moved one day on. Cards carry no cursor.
 
-A review without a rating, or by a deleted account (no user link), gives no rating and is counted;
-so is one whose rating is not an integer 1–10 (``malformed``). A review whose date cannot be read
-keeps its rating without a time (``undated``). Pages in neither markup give nothing and say so.
+A review without a rating, or without an author, gives no rating and is counted; so is one whose
+rating is not an integer 1–10 (``malformed``). A review whose date cannot be read keeps its rating
+without a date (``undated``). A page with neither JSON nor cards gives nothing and says so.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from urllib.parse import quote, urljoin
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from parsel import Selector
 
-_USER_ID = re.compile(r"/user/(ur\d+)")
+_USER_ID = re.compile(r"^ur\d+$")
+_USER_LINK = re.compile(r"/user/(ur\d+)")
+_REVIEW_ID = re.compile(r"^rw\d+$")
+_REVIEW_LINK = re.compile(r"/review/(rw\d+)")
 _NUMBER = re.compile(r"\d+")
-_DATE_FORMATS = ("%d %B %Y", "%d %b %Y", "%b %d, %Y", "%B %d, %Y", "%Y-%m-%d", "%b %d %Y")
+_DATE_FORMATS = ("%Y-%m-%d", "%b %d, %Y", "%B %d, %Y", "%d %B %Y", "%d %b %Y", "%b %d %Y")
+# Where the page's Next.js data keeps the reviews connection.
+NEXT_DATA_PATH = ("props", "pageProps", "contentData", "data", "title", "reviews")
 
-LEGACY = "legacy"
-CURRENT = "current"
+JSON = "json"
+CARDS = "cards"
 UNKNOWN = "unknown"
+
+NO_RATING = "no_rating"
+DELETED_USER = "deleted_user"
+MALFORMED = "malformed"
+PROBLEMS = (NO_RATING, DELETED_USER, MALFORMED)
 
 
 @dataclass(frozen=True)
-class ReviewRating:
-    """One rated review: IMDb user id (``ur…``), show id (``tt…``), rating 1–10, review date."""
+class Review:
+    """One review: its id (``rw…``, None when the markup has none), author, rating and date.
 
-    user_id: str
+    ``problem`` is None for a usable rating, else why it gives none (one of :data:`PROBLEMS`).
+    """
+
+    review_id: str | None
     imdb_id: str
-    rating: int
+    user_id: str | None
+    rating: int | None
     review_date: date | None
+    problem: str | None
 
 
 @dataclass
 class ReviewPage:
-    """What one page holds: the ratings, what was skipped and why, and where the next page is."""
+    """One page of reviews (page JSON, cards or GraphQL answer) and where the next one starts."""
 
     imdb_id: str
-    markup: str
-    ratings: list[ReviewRating] = field(default_factory=list)
-    no_rating: int = 0
-    deleted_user: int = 0
-    malformed: int = 0
-    undated: int = 0
-    next_url: str | None = None
+    source: str
+    reviews: list[Review] = field(default_factory=list)
+    total: int | None = None
+    end_cursor: str | None = None
+    has_next: bool = False
 
     @property
-    def reviews(self) -> int:
-        """Reviews seen on the page, rated or not."""
-        return len(self.ratings) + self.no_rating + self.deleted_user + self.malformed
+    def ratings(self) -> list[Review]:
+        return [review for review in self.reviews if review.problem is None]
 
 
 def reviews_url(base_url: str, imdb_id: str) -> str:
-    """The first review page of a show."""
+    """The review page of a show."""
     return f"{base_url.rstrip('/')}/title/{imdb_id}/reviews/"
 
 
 def parse_review_date(text: str) -> date | None:
-    """'12 March 2020', 'Jan 5, 2024', '2024-01-05' -> date; None when not a date."""
+    """'2024-01-05', 'Jan 5, 2024', '12 March 2020' -> date; None when not a date."""
     text = " ".join(text.split())
     for fmt in _DATE_FORMATS:
         try:
@@ -81,104 +95,110 @@ def parse_review_date(text: str) -> date | None:
     return None
 
 
-def _rating(texts: list[str]) -> int | str | None:
-    """The rating from the rating element's texts: an int, None (absent) or 'bad'."""
-    joined = " ".join(t.strip() for t in texts if t.strip())
-    if not joined:
+def _review(review_id: Any, imdb_id: str, user_id: Any, rating: Any, when: date | None) -> Review:
+    rid = review_id if isinstance(review_id, str) and _REVIEW_ID.match(review_id) else None
+    user = user_id if isinstance(user_id, str) and _USER_ID.match(user_id) else None
+    if rating is None:
+        return Review(rid, imdb_id, user, None, when, NO_RATING)
+    if user is None:
+        return Review(rid, imdb_id, None, None, when, DELETED_USER)
+    # bool is an int in Python; a rating of True is as malformed as 11.
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 10:
+        return Review(rid, imdb_id, user, None, when, MALFORMED)
+    return Review(rid, imdb_id, user, rating, when, None)
+
+
+def parse_connection(connection: Any, imdb_id: str, source: str = JSON) -> ReviewPage | None:
+    """A ``reviews`` connection (page JSON or GraphQL ``data.title.reviews``) -> ReviewPage.
+
+    None when ``connection`` is not of that shape (no ``edges`` list). An edge whose node is not
+    an object counts as a malformed review; the next page exists only with a cursor to reach it.
+    """
+    if not isinstance(connection, dict) or not isinstance(connection.get("edges"), list):
         return None
-    match = _NUMBER.search(joined)
-    if match is None:
-        return "bad"
-    value = int(match.group())
-    return value if 1 <= value <= 10 else "bad"
+    page = ReviewPage(imdb_id, source)
+    for edge in connection["edges"]:
+        node = edge.get("node") if isinstance(edge, dict) else None
+        if not isinstance(node, dict):
+            page.reviews.append(Review(None, imdb_id, None, None, None, MALFORMED))
+            continue
+        author = node.get("author")
+        user = author.get("userId") if isinstance(author, dict) else None
+        submitted = node.get("submissionDate")
+        when = parse_review_date(submitted) if isinstance(submitted, str) else None
+        page.reviews.append(_review(node.get("id"), imdb_id, user, node.get("authorRating"), when))
+    total = connection.get("total")
+    page.total = total if isinstance(total, int) and not isinstance(total, bool) else None
+    info = connection.get("pageInfo")
+    info = info if isinstance(info, dict) else {}
+    cursor = info.get("endCursor")
+    page.end_cursor = cursor if isinstance(cursor, str) and cursor else None
+    page.has_next = info.get("hasNextPage") is True and page.end_cursor is not None
+    return page
 
 
-def parse_review_page(html: str, imdb_id: str, page_url: str) -> ReviewPage:
-    """Parse one review page (or ``_ajax`` fragment) of show ``imdb_id`` fetched from ``page_url``.
+def next_data_reviews(selector: Selector) -> Any:
+    """The reviews connection inside the page's ``__NEXT_DATA__``; None when absent or broken."""
+    text = selector.css("script#__NEXT_DATA__::text").get()
+    if not text:
+        return None
+    try:
+        data: Any = json.loads(text)
+    except ValueError:
+        return None
+    for key in NEXT_DATA_PATH:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
 
-    ``page_url`` resolves relative "next" links. Never raises on odd HTML: lxml repairs what it
-    can, and anything it cannot read is counted, not guessed.
+
+def parse_review_page(html: str, imdb_id: str) -> ReviewPage:
+    """Parse one review page of show ``imdb_id``: its ``__NEXT_DATA__`` first, else its cards.
+
+    Never raises on odd HTML or JSON: lxml repairs what it can, and anything unreadable is
+    counted, not guessed.
     """
     selector = Selector(text=html or "<html></html>")
-    legacy = selector.css("div.lister-item")
-    if legacy:
-        return _parse_legacy(selector, legacy, imdb_id, page_url)
+    page = parse_connection(next_data_reviews(selector), imdb_id)
+    if page is not None:
+        return page
     cards = selector.css('article.user-review-item, [data-testid="review-card-parent"]')
     if cards:
         # A card may be both an article and a testid parent (or nest one in the other): keep the
         # outermost so a review is counted once.
-        cards = [c for c in cards if not c.xpath(_ANCESTOR_CARD)]
-        return _parse_current(selector, cards, imdb_id, page_url)
+        return _parse_cards([c for c in cards if not c.xpath(_ANCESTOR_CARD)], imdb_id)
     return ReviewPage(imdb_id, UNKNOWN)
 
 
-def _has_class(name: str) -> str:
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
-
-
-_LISTER = _has_class("lister-item")
-_RATING_TEXT = ".//text()[not(ancestor::*[contains(@class, 'point-scale')])]"
 _ANCESTOR_CARD = (
     "ancestor::*[self::article[contains(concat(' ', normalize-space(@class), ' '),"
     " ' user-review-item ')] or @data-testid='review-card-parent']"
 )
 
 
-def _add(
-    page: ReviewPage, imdb_id: str, rating: int | str | None, href: str | None, when: str
-) -> None:
-    user = _USER_ID.search(href or "")
-    if rating is None:
-        page.no_rating += 1
-    elif user is None:
-        page.deleted_user += 1
-    elif rating == "bad":
-        page.malformed += 1
-    else:
-        review_date = parse_review_date(when) if when else None
-        page.undated += review_date is None
-        page.ratings.append(ReviewRating(user.group(1), imdb_id, int(rating), review_date))
+def _card_rating(texts: list[str]) -> int | str | None:
+    """The rating from the star element's texts: an int, None (absent) or a malformed text."""
+    joined = " ".join(t.strip() for t in texts if t.strip())
+    if not joined:
+        return None
+    match = _NUMBER.fullmatch(joined)
+    return int(match.group()) if match else joined
 
 
-def _parse_legacy(
-    selector: Selector, items: list[Selector], imdb_id: str, page_url: str
-) -> ReviewPage:
-    page = ReviewPage(imdb_id, LEGACY)
-    for item in items:
-        # In broken HTML (an unclosed div) a later review ends up nested inside an earlier one:
-        # look only at elements whose nearest review is this one.
-        depth = int(float(item.xpath(f"count(ancestor-or-self::div[{_LISTER}])").get() or 0))
-
-        def own(path: str, item: Selector = item, depth: int = depth) -> list[Selector]:
-            return item.xpath(f"{path}[count(ancestor::div[{_LISTER}]) = {depth}]")
-
-        stars = own(f".//span[{_has_class('rating-other-user-rating')}]")[:1]
-        rating = _rating([t for star in stars for t in star.xpath(_RATING_TEXT).getall()])
-        links = own(f".//span[{_has_class('display-name-link')}]//a[contains(@href, '/user/ur')]")
-        href = links[0].attrib.get("href") if links else None
-        dates = own(f".//span[{_has_class('review-date')}]")[:1]
-        when = " ".join(t for d in dates for t in d.xpath(".//text()").getall()).strip()
-        _add(page, imdb_id, rating, href, when)
-    more = selector.css("div.load-more-data[data-key]")
-    key = (more.attrib.get("data-key") or "").strip() if more else ""
-    if key:
-        ajax = more.attrib.get("data-ajaxurl") or f"/title/{imdb_id}/reviews/_ajax"
-        page.next_url = urljoin(page_url, f"{ajax}?paginationKey={quote(key, safe='')}")
-    return page
-
-
-def _parse_current(
-    selector: Selector, cards: list[Selector], imdb_id: str, page_url: str
-) -> ReviewPage:
-    page = ReviewPage(imdb_id, CURRENT)
+def _parse_cards(cards: list[Selector], imdb_id: str) -> ReviewPage:
+    page = ReviewPage(imdb_id, CARDS)
     for card in cards:
-        rating = _rating(card.css("span.ipc-rating-star--rating")[:1].css("::text").getall())
-        href = card.css('a[href*="/user/ur"]::attr(href)').get()
-        when = " ".join(card.css(".review-date ::text").getall()).strip()
-        _add(page, imdb_id, rating, href, when)
-    link = selector.css('a[rel="next"]::attr(href), link[rel="next"]::attr(href)').get()
-    if not link:
-        link = selector.css('a[href*="paginationKey="]::attr(href)').get()
-    if link:
-        page.next_url = urljoin(page_url, link.strip())
+        rating = _card_rating(card.css("span.ipc-rating-star--rating")[:1].css("::text").getall())
+        user = _USER_LINK.search(card.css('a[href*="/user/ur"]::attr(href)').get() or "")
+        review = _REVIEW_LINK.search(card.css('a[href*="/review/rw"]::attr(href)').get() or "")
+        shown = parse_review_date(" ".join(card.css(".review-date ::text").getall()))
+        when = shown + timedelta(days=1) if shown else None  # cards print submissionDate - 1 day
+        page.reviews.append(
+            _review(
+                review.group(1) if review else None,
+                imdb_id,
+                user.group(1) if user else None,
+                rating,
+                when,
+            )
+        )
     return page

@@ -4,87 +4,60 @@ Run as ``python -m nextshow.collect.spider CONFIG.json`` (see :mod:`nextshow.col
 does that): Twisted's reactor can start only once per process, so every crawl gets a fresh
 process and the CLI, the tests and the benchmarks can run as many as they like.
 
-Politeness by default (``polite=True``): robots.txt obeyed, a download delay with AutoThrottle,
-one request at a time, retries of 429/5xx with back-off (``Retry-After`` honoured up to a cap),
-an HTTP cache and a resumable job folder. Nothing here pickles: the scheduler's disk queues use
-marshal, the spider-state extension (pickle) is off, and the HTTP cache stores JSON + raw bodies.
+Per show, in the order given (a priority by rank, so one show's pages come before the next's):
+
+- **first crawl**: the review page (its JSON, else its cards), then IMDb's GraphQL API from the
+  page's ``endCursor`` in the page's order (``HELPFULNESS_SCORE``); from the first GraphQL page when
+  the page is unavailable (an HTTP error, no reviews in a known form) or has no cursor (cards). It
+  ends when ``hasNextPage`` is false, ``endCursor`` is null or ``max_pages`` is reached.
+- **re-crawl** (the show's first crawl completed, see :mod:`.state`): GraphQL only, newest first
+  (``SUBMISSION_DATE``), never from the cache, until a page holds a review already seen or older
+  than the newest one collected before.
+
+Reviews are de-duplicated by review id across pages and runs. The bot wall (see
+:mod:`.middlewares`) is not got around: a challenged show is not tried another way, and after
+``challenge_limit`` challenges in a row the crawl stops (finish reason ``bot_wall``).
+
+Politeness by default (``polite=True``): robots.txt obeyed per host, a download delay with
+AutoThrottle, one request at a time, retries of 429/5xx with back-off, an HTTP cache and a
+resumable job folder. Nothing here pickles: the scheduler's disk queues use marshal, the
+spider-state extension (pickle) is off, and the HTTP cache stores JSON + raw bodies.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import logging
 import shutil
 import sys
-import time
-from dataclasses import asdict, dataclass, fields
-from datetime import datetime
-from email.utils import parsedate_to_datetime
+from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import scrapy
-from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Request, Response
-from scrapy.http.headers import Headers
-from scrapy.responsetypes import responsetypes
-from scrapy.utils.defer import maybe_deferred_to_future
-from scrapy.utils.response import response_status_message
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
-from nextshow.collect.reviews import UNKNOWN, parse_review_page, reviews_url
+from nextshow.collect.graphql import HELPFULNESS, NEWEST, GraphQLError, build_request, parse_answer
+from nextshow.collect.job import CrawlConfig
+from nextshow.collect.middlewares import IN_A_ROW, STOPPING, BotWall, Stopped
+from nextshow.collect.reviews import CARDS, UNKNOWN, ReviewPage, parse_review_page, reviews_url
+from nextshow.collect.state import ShowState, StateError, StateStore
+from nextshow.progress import progress_bar
 
 log = logging.getLogger(__name__)
 
 CSV_FIELDS = ("user_id", "imdb_id", "rating", "timestamp")
 RETRY_HTTP_CODES = (429, 500, 502, 503, 504, 522, 524, 408)
 STAT = "nextshow/"  # prefix of the spider's own counters in scrapy's stats
-
-
-@dataclass
-class CrawlConfig:
-    """Everything one crawl needs; written as JSON for the crawl process."""
-
-    imdb_ids: list[str]
-    base_url: str
-    job_dir: str
-    user_agent: str
-    max_pages: int = 20
-    polite: bool = True
-    download_delay: float = 2.0
-    retry_times: int = 5
-    retry_backoff: float = 2.0
-    max_retry_after: float = 120.0
-    cache_hours: float = 24.0
-    timeout: float = 60.0
-    log_level: str = "WARNING"
-
-    @property
-    def output(self) -> Path:
-        """The CSV the spider appends ratings to (kept across a resumed crawl)."""
-        return Path(self.job_dir) / "reviews.csv"
-
-    @property
-    def stats_path(self) -> Path:
-        return Path(self.job_dir) / "stats.json"
-
-    @property
-    def state_dir(self) -> Path:
-        """scrapy's JOBDIR: pending requests and seen fingerprints of an unfinished crawl."""
-        return Path(self.job_dir) / "state"
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2)
-
-    @classmethod
-    def from_json(cls, text: str) -> CrawlConfig:
-        data = json.loads(text)
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown crawl settings: {', '.join(sorted(unknown))}")
-        return cls(**data)
+BOT_WALL = "bot_wall"  # finish reasons of a crawl stopped early
+QUERY_NOT_FOUND = "persisted_query_not_found"
+STOPPED = {"finished", BOT_WALL, QUERY_NOT_FOUND}  # nothing worth resuming afterwards
+_MW = "nextshow.collect.middlewares."
 
 
 def scrapy_settings(config: CrawlConfig) -> dict[str, Any]:
@@ -114,9 +87,14 @@ def scrapy_settings(config: CrawlConfig) -> dict[str, Any]:
         "NEXTSHOW_RETRY_BACKOFF": config.retry_backoff,
         "NEXTSHOW_MAX_RETRY_AFTER": config.max_retry_after,
         "NEXTSHOW_OUTPUT": str(config.output),
+        "NEXTSHOW_CHALLENGE_LIMIT": config.challenge_limit,
         "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            _MW + "WalledRobotsTxtMiddleware": 100,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-            "nextshow.collect.spider.BackoffRetryMiddleware": 550,
+            _MW + "BackoffRetryMiddleware": 550,
+            # Answers pass 900 (cache) first, then 560, then 550: a challenge is never retried.
+            _MW + "BotWallMiddleware": 560,
         },
         "ITEM_PIPELINES": {"nextshow.collect.spider.CsvRatingsPipeline": 300},
         "EXTENSIONS": {"scrapy.extensions.spiderstate.SpiderState": None},  # pickles state
@@ -130,117 +108,12 @@ def scrapy_settings(config: CrawlConfig) -> dict[str, Any]:
             {
                 "HTTPCACHE_ENABLED": True,
                 "HTTPCACHE_DIR": str(job / "httpcache"),
-                "HTTPCACHE_STORAGE": "nextshow.collect.spider.JsonCacheStorage",
+                "HTTPCACHE_STORAGE": _MW + "JsonCacheStorage",
+                "HTTPCACHE_POLICY": _MW + "CachePolicy",
                 "HTTPCACHE_EXPIRATION_SECS": int(config.cache_hours * 3600),
-                "HTTPCACHE_IGNORE_HTTP_CODES": list(RETRY_HTTP_CODES),
             }
         )
     return settings
-
-
-def retry_wait(retry_after: str | None, retries: int, backoff: float, cap: float) -> float:
-    """Seconds to wait before retry number ``retries + 1``.
-
-    ``Retry-After`` (seconds or an HTTP date) when the server sent one, capped at ``cap``;
-    otherwise ``backoff * 2**retries``, capped the same way.
-    """
-    if retry_after:
-        text = retry_after.strip()
-        if text.isdigit():
-            return min(float(text), cap)
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None and when.tzinfo is not None:
-            return max(0.0, min(when.timestamp() - time.time(), cap))
-    return min(backoff * 2**retries, cap)
-
-
-class BackoffRetryMiddleware(RetryMiddleware):
-    """scrapy's retry middleware plus a wait before each retry of a 429/5xx answer.
-
-    The wait happens inside the download (the reactor keeps running), and with one request at a
-    time it pauses the whole crawl, which is what a 429 asks for.
-    """
-
-    def __init__(self, settings: Any) -> None:
-        super().__init__(settings)
-        self.backoff = settings.getfloat("NEXTSHOW_RETRY_BACKOFF", 2.0)
-        self.max_retry_after = settings.getfloat("NEXTSHOW_MAX_RETRY_AFTER", 120.0)
-
-    async def process_response(  # type: ignore[override]
-        self, request: Request, response: Response
-    ) -> Request | Response:
-        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
-            return response
-        retries = request.meta.get("retry_times", 0)
-        if retries < request.meta.get("max_retry_times", self.max_retry_times):
-            header = response.headers.get(b"Retry-After")
-            wait = retry_wait(
-                header.decode("latin-1") if header else None,
-                retries,
-                self.backoff,
-                self.max_retry_after,
-            )
-            if wait > 0:
-                from twisted.internet import reactor
-                from twisted.internet.task import deferLater
-
-                log.info("HTTP %d for %s: waiting %.1f s", response.status, request.url, wait)
-                await maybe_deferred_to_future(deferLater(reactor, wait, lambda: None))
-        return self._retry(request, response_status_message(response.status)) or response
-
-
-class JsonCacheStorage:
-    """scrapy HTTP cache storage on the file system without pickle: JSON metadata + raw body."""
-
-    def __init__(self, settings: Any) -> None:
-        self.cachedir = Path(settings["HTTPCACHE_DIR"])
-        self.expiration_secs = settings.getint("HTTPCACHE_EXPIRATION_SECS")
-
-    def open_spider(self, spider: scrapy.Spider) -> None:
-        self._fingerprinter = spider.crawler.request_fingerprinter
-
-    def close_spider(self, spider: scrapy.Spider) -> None:
-        pass
-
-    def _folder(self, spider: scrapy.Spider, request: Request) -> Path:
-        key = self._fingerprinter.fingerprint(request).hex()
-        return self.cachedir / spider.name / key[:2] / key
-
-    def retrieve_response(self, spider: scrapy.Spider, request: Request) -> Response | None:
-        folder = self._folder(spider, request)
-        meta_path = folder / "meta.json"
-        if not meta_path.exists():
-            return None
-        if 0 < self.expiration_secs < time.time() - meta_path.stat().st_mtime:
-            return None
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        body = (folder / "body").read_bytes()
-        headers = Headers({name: values for name, values in meta["headers"]})
-        cls = responsetypes.from_args(headers=headers, url=meta["url"], body=body)
-        request.meta["cache_timestamp"] = meta["timestamp"]
-        return cls(url=meta["url"], status=meta["status"], headers=headers, body=body)
-
-    def store_response(self, spider: scrapy.Spider, request: Request, response: Response) -> None:
-        folder = self._folder(spider, request)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "body").write_bytes(response.body)
-        headers = [
-            [name.decode("latin-1"), [v.decode("latin-1") for v in values]]
-            for name, values in response.headers.items()
-        ]
-        meta = {
-            "url": response.url,
-            "request_url": request.url,
-            "status": response.status,
-            "headers": headers,
-            "timestamp": time.time(),
-            "body_sha256": hashlib.sha256(response.body).hexdigest(),
-        }
-        # Written last: a cache entry without meta.json does not exist.
-        (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
 
 
 class CsvRatingsPipeline:
@@ -274,58 +147,217 @@ class CsvRatingsPipeline:
 
 
 class ReviewsSpider(scrapy.Spider):
-    """User-review pages of each show, in the given order (priority), following pagination."""
+    """Review pages and GraphQL pages of each show, in the given order (see the module doc)."""
 
     name = "imdb-reviews"
 
-    def __init__(self, imdb_ids: list[str], base_url: str, max_pages: int, **kwargs: Any) -> None:
+    def __init__(self, config: CrawlConfig, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.imdb_ids = list(imdb_ids)
-        self.base_url = base_url
-        self.max_pages = max_pages
+        self.config = config
+        self.options = config.graphql()
+        self.store = StateStore(config.shows_dir)
+        self._states: dict[str, ShowState] = {}  # shows in progress only: memory stays bounded
+        self._bar = progress_bar(
+            enabled=config.progress, total=len(config.imdb_ids), desc="reviews", unit="show"
+        )
+
+    def _inc(self, key: str, by: int = 1) -> None:
+        self.crawler.stats.inc_value(STAT + key, by)
+
+    def _count(self, key: str) -> int:
+        return int(self.crawler.stats.get_value(STAT + key, 0))
 
     async def start(self):  # type: ignore[override]
-        count = len(self.imdb_ids)
-        for rank, imdb_id in enumerate(self.imdb_ids):
-            # Higher priority first: the most-reviewed show is crawled (all its pages) first.
-            yield Request(
-                reviews_url(self.base_url, imdb_id),
-                callback=self.parse_page,
-                priority=count - rank,
-                meta={"imdb_id": imdb_id, "page": 1},
-            )
+        count = len(self.config.imdb_ids)
+        for rank, imdb_id in enumerate(self.config.imdb_ids):
+            priority = count - rank  # higher first: the first show's pages before the next's
+            try:
+                state = self.store.load(imdb_id)
+            except StateError as exc:
+                self.logger.error("%s: not crawled: %s", imdb_id, exc)
+                self._inc("failures")
+                self._finish(imdb_id, complete=False)
+                continue
+            if state.complete:
+                since = state.newest.isoformat() if state.newest else None
+                yield self._graphql(imdb_id, None, NEWEST, 1, priority, since=since)
+            else:
+                yield Request(
+                    reviews_url(self.config.base_url, imdb_id),
+                    callback=self.parse_page,
+                    errback=self.failed,
+                    priority=priority,
+                    meta={"imdb_id": imdb_id, "page": 1, "kind": "page"},
+                )
 
-    def parse_page(self, response: Response):
-        stats = self.crawler.stats
+    def _graphql(
+        self, imdb_id: str, after: str | None, sort: str, number: int, priority: int, **extra: Any
+    ) -> Request:
+        """A GraphQL page request; ``since`` in ``extra`` marks a re-crawl (newest first)."""
+        method, url, body = build_request(self.options, imdb_id, after, sort)
+        meta = {
+            "imdb_id": imdb_id,
+            "page": number,
+            "kind": "graphql",
+            "graphql": True,
+            "sort": sort,
+            "after": after,
+            "handle_httpstatus_list": [400],  # PersistedQueryNotFound may come as a 400
+            **extra,
+        }
+        if "since" in extra and after is None:
+            meta["dont_cache"] = True  # a re-crawl's first page must show today's reviews
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        return Request(
+            url,
+            method=method,
+            body=body,
+            headers=headers,
+            callback=self.parse_graphql,
+            errback=self.failed,
+            priority=priority,
+            meta=meta,
+        )
+
+    def parse_page(self, response: Response) -> Iterator[Any]:
         imdb_id = response.meta["imdb_id"]
-        number = response.meta["page"]
-        page = parse_review_page(response.text, imdb_id, response.url)
-        stats.inc_value(STAT + "pages")
-        if page.markup == UNKNOWN:
-            stats.inc_value(STAT + "unparsed_pages")
-            self.logger.warning("no reviews in a known markup on %s", response.url)
-        if number == 1:
-            stats.inc_value(STAT + "shows")
-        for key in ("reviews", "no_rating", "deleted_user", "malformed", "undated"):
-            stats.inc_value(STAT + key, getattr(page, key))
-        stats.inc_value(STAT + "ratings", len(page.ratings))
-        for rating in page.ratings:
-            yield {
-                "user_id": rating.user_id,
-                "imdb_id": rating.imdb_id,
-                "rating": rating.rating,
-                "timestamp": rating.review_date.isoformat() if rating.review_date else "",
-            }
-        if page.next_url:
-            if number >= self.max_pages:
-                stats.inc_value(STAT + "page_cap_reached")
-                return
-            yield Request(
-                page.next_url,
-                callback=self.parse_page,
-                priority=response.request.priority if response.request else 0,
-                meta={"imdb_id": imdb_id, "page": number + 1},
+        page = parse_review_page(response.text, imdb_id)
+        if page.source == UNKNOWN:
+            self._inc("unparsed_pages")
+            self.logger.warning("no reviews in a known form on %s: trying GraphQL", response.url)
+            yield self._graphql(imdb_id, None, HELPFULNESS, 1, _priority(response))
+            return
+        yield from self._take(response, page)
+
+    def parse_graphql(self, response: Response) -> Iterator[Any]:
+        imdb_id = response.meta["imdb_id"]
+        try:
+            page = parse_answer(response.body, imdb_id)
+            if response.status != 200:
+                raise GraphQLError(f"HTTP {response.status} without errors")
+        except GraphQLError as exc:
+            self._inc("graphql_errors")
+            self._inc("failures")
+            self.crawler.stats.set_value(STAT + "graphql_error", exc.message)
+            self.logger.warning(
+                "IMDb's GraphQL API refused page %d of %s: %s",
+                response.meta["page"],
+                imdb_id,
+                exc.message,
             )
+            self._finish(imdb_id, complete=False)
+            if exc.persisted_query_not_found:  # every further request would fail the same way
+                self._stop(QUERY_NOT_FOUND)
+            return
+        yield from self._take(response, page)
+
+    def _take(self, response: Response, page: ReviewPage) -> Iterator[Any]:
+        """Yield the page's new ratings, update the show's state, then ask for the next page."""
+        meta = response.meta
+        imdb_id, number = meta["imdb_id"], meta["page"]
+        if imdb_id not in self._states:
+            self._states[imdb_id] = self.store.load(imdb_id)
+        state = self._states[imdb_id]
+        since = date.fromisoformat(meta["since"]) if meta.get("since") else None
+        caught_up = False
+        self._inc("pages")
+        for review in page.reviews:
+            if review.review_id is not None and review.review_id in state.seen:
+                self._inc("duplicates")
+                caught_up = True
+                continue
+            if since is not None and review.review_date is not None and review.review_date < since:
+                caught_up = True  # newest first: everything after this is older still
+            state.add(review.review_id, review.review_date)
+            self._inc("reviews")
+            if review.problem:
+                self._inc(review.problem)
+                continue
+            self._inc("undated", review.review_date is None)
+            self._inc("ratings")
+            yield {
+                "user_id": review.user_id,
+                "imdb_id": imdb_id,
+                "rating": review.rating,
+                "timestamp": review.review_date.isoformat() if review.review_date else "",
+            }
+        self.store.save(state)
+        more = page.has_next or page.source == CARDS  # cards give no cursor: GraphQL from start
+        if ("since" in meta and caught_up) or not more:
+            self._finish(imdb_id, complete=True)
+        elif number >= self.config.max_pages:
+            self._inc("page_cap_reached")
+            self._finish(imdb_id, complete=True)
+        else:
+            extra = {"since": meta["since"]} if "since" in meta else {}
+            sort = meta.get("sort", HELPFULNESS)
+            yield self._graphql(
+                imdb_id, page.end_cursor, sort, number + 1, _priority(response), **extra
+            )
+        self._progress()
+
+    def failed(self, failure: Failure) -> Iterator[Any]:
+        request = failure.request  # type: ignore[attr-defined]
+        imdb_id, kind = request.meta["imdb_id"], request.meta["kind"]
+        if failure.check(Stopped):
+            self._finish(imdb_id, complete=False)
+            return
+        if failure.check(BotWall):
+            self._inc("challenged")
+            self._inc("failures")
+            self.logger.info("browser challenge for %s: %s", imdb_id, failure.value)
+            self._finish(imdb_id, complete=False)
+            if self.crawler.stats.get_value(IN_A_ROW, 0) >= self.config.challenge_limit:
+                self._stop(BOT_WALL)
+            return
+        if failure.check(HttpError):
+            reason = f"HTTP {failure.value.response.status}"
+        elif failure.check(IgnoreRequest):  # forbidden by robots.txt (counted by scrapy)
+            self._finish(imdb_id, complete=False)
+            return
+        else:
+            reason = repr(failure.value)
+        self._inc("failures")
+        if kind == "page":
+            self._inc("pages_unavailable")
+            self.logger.warning(
+                "review page of %s unavailable (%s): trying GraphQL", imdb_id, reason
+            )
+            yield self._graphql(imdb_id, None, HELPFULNESS, 1, request.priority)
+            return
+        self.logger.warning(
+            "GraphQL page %d of %s failed: %s", request.meta["page"], imdb_id, reason
+        )
+        self._finish(imdb_id, complete=False)
+
+    def _finish(self, imdb_id: str, *, complete: bool) -> None:
+        """A show is done (``complete``: its pagination ended, not a failure)."""
+        state = self._states.pop(imdb_id, None)
+        if state is not None and complete and not state.complete:
+            state.complete = True
+            self.store.save(state)
+        self._inc("shows")
+        self._bar.update(1)
+        self._progress()
+
+    def _stop(self, reason: str) -> None:
+        """Stop the crawl: nothing more is sent (see BotWallMiddleware), then scrapy closes."""
+        self.crawler.stats.set_value(STOPPING, reason)
+        raise CloseSpider(reason)
+
+    def _progress(self) -> None:
+        self._bar.set_postfix(
+            pages=self._count("pages"),
+            ratings=self._count("ratings"),
+            failures=self._count("failures"),
+        )
+
+    def closed(self, reason: str) -> None:
+        self._bar.close()
+
+
+def _priority(response: Response) -> int:
+    return response.request.priority if response.request else 0
 
 
 def run(config: CrawlConfig) -> dict[str, Any]:
@@ -335,12 +367,7 @@ def run(config: CrawlConfig) -> dict[str, Any]:
     Path(config.job_dir).mkdir(parents=True, exist_ok=True)
     process = CrawlerProcess(settings=scrapy_settings(config))
     crawler = process.create_crawler(ReviewsSpider)
-    process.crawl(
-        crawler,
-        imdb_ids=config.imdb_ids,
-        base_url=config.base_url,
-        max_pages=config.max_pages,
-    )
+    process.crawl(crawler, config=config)
     process.start()
     raw = crawler.stats.get_stats() if crawler.stats else {}
     stats = {
@@ -348,8 +375,8 @@ def run(config: CrawlConfig) -> dict[str, Any]:
         for key, value in raw.items()
         if isinstance(value, int | float | str | datetime)
     }
-    if stats.get("finish_reason") == "finished":
-        # A finished crawl leaves nothing to resume; the next run starts afresh (from the cache).
+    if stats.get("finish_reason") in STOPPED:
+        # Nothing to resume: the next run starts afresh from the per-show state (and the cache).
         shutil.rmtree(config.state_dir, ignore_errors=True)
     config.stats_path.write_text(json.dumps(stats, indent=2, sort_keys=True), encoding="utf-8")
     return stats
