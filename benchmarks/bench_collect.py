@@ -62,8 +62,9 @@ class Catalogue:
         for imdb_id, items in self.reviews.items():
             show = int(imdb_id[2:])
             fresh = [_node(show, 90_000 + len(items) + n) for n in range(count)]
-            for item in fresh:
-                item["submissionDate"] = "2026-06-01"
+            for item in fresh:  # rated, by a user, newer than everything else
+                item.update(authorRating=7, submissionDate="2026-06-01")
+                item["author"] = {"userId": "ur" + item["id"][2:]}
             items[:0] = fresh
 
     def connection(self, imdb_id: str, first: int, offset: int) -> dict:

@@ -2,17 +2,21 @@
 
 The job folder (``--job-dir``, default ``<home>/collect/reviews``) holds ``crawl.json`` (this
 configuration), ``state/`` (scrapy's JOBDIR of an unfinished crawl), ``httpcache/``, ``shows/``
-(per-show state, see :mod:`.state`), ``reviews.csv`` (ratings of the running crawl) and
-``stats.json`` (the crawl's counters).
+(per-show state, see :mod:`.state`), ``reviews.csv`` (ratings of the running crawl, written by
+:class:`CsvRatingsPipeline`) and ``stats.json`` (the crawl's counters).
 """
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from nextshow.collect.graphql import GraphQLOptions
+
+CSV_FIELDS = ("user_id", "imdb_id", "rating", "timestamp")
 
 
 @dataclass
@@ -84,3 +88,33 @@ class CrawlConfig:
         if unknown:
             raise ValueError(f"unknown crawl settings: {', '.join(sorted(unknown))}")
         return cls(**data)
+
+
+class CsvRatingsPipeline:
+    """Appends each rating to the job's CSV (user_id, imdb_id, rating, timestamp), flushed.
+
+    Appending (header only when the file is new) keeps the ratings of an interrupted crawl, so
+    a resumed one adds to them.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> CsvRatingsPipeline:
+        return cls(Path(crawler.settings["NEXTSHOW_OUTPUT"]))
+
+    def open_spider(self) -> None:
+        new = not self.path.exists() or self.path.stat().st_size == 0
+        self._file = self.path.open("a", newline="", encoding="utf-8")
+        self._writer = csv.writer(self._file)
+        if new:
+            self._writer.writerow(CSV_FIELDS)
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        self._writer.writerow([item[name] for name in CSV_FIELDS])
+        self._file.flush()
+        return item
+
+    def close_spider(self) -> None:
+        self._file.close()

@@ -26,7 +26,6 @@ spider-state extension (pickle) is off, and the HTTP cache stores JSON + raw bod
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import shutil
@@ -51,7 +50,6 @@ from nextshow.progress import progress_bar
 
 log = logging.getLogger(__name__)
 
-CSV_FIELDS = ("user_id", "imdb_id", "rating", "timestamp")
 RETRY_HTTP_CODES = (429, 500, 502, 503, 504, 522, 524, 408)
 STAT = "nextshow/"  # prefix of the spider's own counters in scrapy's stats
 BOT_WALL = "bot_wall"  # finish reasons of a crawl stopped early
@@ -96,7 +94,7 @@ def scrapy_settings(config: CrawlConfig) -> dict[str, Any]:
             # Answers pass 900 (cache) first, then 560, then 550: a challenge is never retried.
             _MW + "BotWallMiddleware": 560,
         },
-        "ITEM_PIPELINES": {"nextshow.collect.spider.CsvRatingsPipeline": 300},
+        "ITEM_PIPELINES": {"nextshow.collect.job.CsvRatingsPipeline": 300},
         "EXTENSIONS": {"scrapy.extensions.spiderstate.SpiderState": None},  # pickles state
         # Resumable: pending requests and seen fingerprints live in the job folder (marshal).
         "JOBDIR": str(config.state_dir),
@@ -114,36 +112,6 @@ def scrapy_settings(config: CrawlConfig) -> dict[str, Any]:
             }
         )
     return settings
-
-
-class CsvRatingsPipeline:
-    """Appends each rating to the job's CSV (user_id, imdb_id, rating, timestamp), flushed.
-
-    Appending (header only when the file is new) keeps the ratings of an interrupted crawl, so
-    a resumed one adds to them.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> CsvRatingsPipeline:
-        return cls(Path(crawler.settings["NEXTSHOW_OUTPUT"]))
-
-    def open_spider(self) -> None:
-        new = not self.path.exists() or self.path.stat().st_size == 0
-        self._file = self.path.open("a", newline="", encoding="utf-8")
-        self._writer = csv.writer(self._file)
-        if new:
-            self._writer.writerow(CSV_FIELDS)
-
-    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        self._writer.writerow([item[name] for name in CSV_FIELDS])
-        self._file.flush()
-        return item
-
-    def close_spider(self) -> None:
-        self._file.close()
 
 
 class ReviewsSpider(scrapy.Spider):
