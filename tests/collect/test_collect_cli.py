@@ -29,7 +29,7 @@ from .conftest import (
 
 ONE = "/title/tt0000001/reviews/"
 TWO = "/title/tt0000002/reviews/"
-EXIT_BOT_WALL = 4
+EXIT_BOT_WALL = 5
 
 
 def _env(store: Store, server: FixtureServer, **extra: str) -> dict[str, str]:
