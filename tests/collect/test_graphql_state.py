@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from nextshow.collect.crawl import crawl_config
 from nextshow.collect.graphql import (
     HELPFULNESS,
     NEWEST,
@@ -18,7 +19,9 @@ from nextshow.collect.graphql import (
     has_errors,
     parse_answer,
 )
+from nextshow.collect.job import CrawlConfig
 from nextshow.collect.state import ShowState, StateError, StateStore
+from nextshow.config import Settings
 
 URL = "https://caching.graphql.imdb.com/"
 
@@ -147,3 +150,26 @@ def test_bad_state_files_name_file_and_field(tmp_path: Path, text: str, field: s
     with pytest.raises(StateError, match=field) as caught:
         store.load("tt1")
     assert str(store.path("tt1")) in str(caught.value)
+
+
+def test_crawl_config_takes_the_graphql_settings(tmp_path: Path):
+    settings = Settings(
+        home=tmp_path,
+        imdb_graphql_url="http://127.0.0.1:9/graphql",
+        imdb_reviews_page_size=50,
+        imdb_graphql_persisted=True,
+        imdb_reviews_query_hash="abc",
+        collect_challenge_limit=2,
+    )
+    config = crawl_config(settings, ["tt0000001"], progress=True)
+    options = config.graphql()
+    assert (options.url, options.page_size, options.persisted, options.query_hash) == (
+        "http://127.0.0.1:9/graphql",
+        50,
+        True,
+        "abc",
+    )
+    assert config.challenge_limit == 2 and config.progress
+    assert CrawlConfig.from_json(config.to_json()) == config  # what the crawl process reads
+    with pytest.raises(ValueError, match="QUERY_HASH"):
+        crawl_config(Settings(home=tmp_path, imdb_graphql_persisted=True), ["tt0000001"])
