@@ -52,6 +52,31 @@ class Settings(BaseSettings):
         default=0.0, ge=0.0, description="Periodic retrain interval; 0 turns the schedule off."
     )
 
+    # -- training on Apache Spark (`nextshow train --engine spark`) ---------------------------
+    spark_master: str = Field(
+        default="local[*]",
+        description="Spark master URL (local[N], spark://host:7077, yarn, k8s://...).",
+    )
+    spark_driver_memory: str = Field(
+        default="4g", description="spark.driver.memory when nextshow starts the driver itself."
+    )
+    spark_shuffle_partitions: int = Field(
+        default=8, ge=1, description="spark.sql.shuffle.partitions (raise it on a cluster)."
+    )
+    spark_conf: dict[str, str] = Field(
+        default_factory=dict, description='Extra Spark settings (JSON), e.g. {"spark.x": "y"}.'
+    )
+    spark_checkpoint_dir: str | None = Field(
+        default=None,
+        description="Where ALS checkpoints its lineage; default: home/spark-checkpoints "
+        "(on a cluster: a path every executor reaches, e.g. hdfs:// or s3a://).",
+    )
+    spark_eval_users: int = Field(
+        default=20_000,
+        ge=1,
+        description="Test users sampled (seeded) for the gate's evaluation on the driver.",
+    )
+
     # -- service (API, worker, model holder) ------------------------------------------------
     queue_url: str | None = Field(
         default=None,

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 import scipy.sparse as sp
 
 from nextshow.recommenders.base import ShowMetadata, make_rng
@@ -124,6 +125,34 @@ class SyntheticRatings:
             copy=False,
         )
         return likes, times
+
+    def tables(self, threshold: float = 8.0) -> tuple[pa.Table, pa.Table]:
+        """(shows, ratings) in the snapshot's Parquet schemas: ids are indices + 1 (database ids
+        start at 1), ratings 1–10 as given, ``liked`` by ``threshold``, like times in seconds."""
+        shows = pa.table(
+            {
+                "show_id": np.arange(1, self.n_shows + 1, dtype=np.int64),
+                "imdb_id": [f"tt{9_000_000 + i}" for i in range(self.n_shows)],
+                "title": self.titles,
+                "title_type": ["tvSeries"] * self.n_shows,
+                "start_year": self.start_year,
+                "end_year": pa.nulls(self.n_shows, pa.int32()),
+                "genres": [",".join(g) for g in self.genres],
+                "imdb_rating": self.imdb_rating,
+                "imdb_votes": self.imdb_votes,
+                "user_submitted": np.zeros(self.n_shows, dtype=bool),
+            }
+        )
+        ratings = pa.table(
+            {
+                "user_id": self.user.astype(np.int64) + 1,
+                "show_id": self.show.astype(np.int64) + 1,
+                "rating": self.rating.astype(np.float32),
+                "liked": self.rating >= threshold,
+                "rated_at": self.timestamp,
+            }
+        )
+        return shows, ratings
 
 
 def _merge_unique(done: np.ndarray, new: np.ndarray) -> np.ndarray:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from nextshow.evaluation.evaluate import ModelFactory, RunOptions, evaluate
+from nextshow.evaluation.evaluate import ModelEvaluation, ModelFactory, RunOptions, evaluate
 from nextshow.evaluation.metrics import metric_key
 from nextshow.evaluation.splits import Split
 from nextshow.progress import progress_bar
@@ -49,32 +50,46 @@ def grid_search(
     """
     options = options or RunOptions()
     trial_options = RunOptions(k=options.k, seed=options.seed, measure_artifact=False)
-    key = metric_key(SELECTION_METRIC, options.k)
+    return best_of_grid(
+        model_name,
+        grid,
+        lambda params: evaluate(
+            model_name,
+            params,
+            validation,
+            metadata=metadata,
+            options=trial_options,
+            factory=factory,
+        ),
+        k=options.k,
+        progress=options.progress,
+    )
+
+
+def best_of_grid(
+    model_name: str,
+    grid: dict[str, list[Any]],
+    score: Callable[[dict[str, Any]], ModelEvaluation],
+    *,
+    k: int,
+    progress: bool = False,
+) -> SearchResult:
+    """Run ``score`` (fit + validation metrics) on every grid point; the best ``ndcg@k`` wins,
+    the earliest on a tie. Any engine's evaluation can be searched this way."""
+    key = metric_key(SELECTION_METRIC, k)
     trials: list[dict[str, Any]] = []
     best: tuple[float, dict[str, Any]] | None = None
     points = expand_grid(grid)
     with progress_bar(
-        enabled=options.progress,
-        total=len(points),
-        desc=f"tune {model_name}",
-        unit="fit",
-        leave=False,
+        enabled=progress, total=len(points), desc=f"tune {model_name}", unit="fit", leave=False
     ) as bar:
         for params in points:
-            result = evaluate(
-                model_name,
-                params,
-                validation,
-                metadata=metadata,
-                options=trial_options,
-                factory=factory,
-            )
+            result = score(params)
             trials.append(
                 {"params": params, "metrics": result.metrics, "fit_seconds": result.fit_seconds}
             )
-            score = result.metrics[key]
-            if best is None or score > best[0]:
-                best = (score, params)
+            if best is None or result.metrics[key] > best[0]:
+                best = (result.metrics[key], params)
             bar.update(1)
     assert best is not None  # expand_grid never returns an empty list
     return SearchResult(best_params=dict(best[1]), best_score=best[0], trials=trials)

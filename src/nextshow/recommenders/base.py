@@ -387,11 +387,14 @@ class Recommender(ABC):
             vocabulary = ShowVocabulary.from_arrays(art.vocabulary)
         except ValueError as err:
             raise ArtifactError(path / "arrays.npz", f"bad vocabulary: {err}") from err
-        # n_shows_ first: composite models (blend, forest) hand it on to their parts.
-        model.n_shows_ = art.n_shows
-        model.vocabulary_ = vocabulary
         try:
-            model._set_state(art.arrays)
+            return model.with_state(art.arrays, vocabulary)
         except KeyError as err:
             raise ArtifactError(path / "arrays.npz", f"missing array {err}") from err
-        return model
+
+    def with_state(self, arrays: Mapping[str, Any], vocabulary: ShowVocabulary) -> Self:
+        """Adopt arrays made elsewhere (an artifact, Spark) as ``fit`` would (KeyError: missing)."""
+        self.n_shows_ = len(vocabulary)  # first: composite models hand it on to their parts
+        self.vocabulary_ = vocabulary
+        self._set_state(arrays)
+        return self

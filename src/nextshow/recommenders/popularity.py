@@ -39,8 +39,11 @@ def recent_popularity(
         weights = window_weights(timestamps.data, now, days)
     else:
         weights = decay_weights(timestamps.data, now, days)
-    recent = like_counts(reweighted(likes, weights))
-    total = like_counts(likes)
+    return break_ties(like_counts(reweighted(likes, weights)), like_counts(likes))
+
+
+def break_ties(recent: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Recent like weights plus all-time counts scaled below one like (orders equal weights)."""
     return recent + 1e-6 * total / (1.0 + total.max(initial=0.0))
 
 

@@ -77,6 +77,17 @@ class ArtifactStore:
         except FileNotFoundError as exc:
             raise FileNotFoundError(f"no artifact {self.uri(key)}") from exc
 
+    def sha256_of(self, key: str) -> str:
+        """sha256 of the object at ``key``, read in blocks (bounded memory for any size)."""
+        digest = hashlib.sha256()
+        try:
+            with self.fs.open(self._path(key), "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 22), b""):
+                    digest.update(block)
+        except FileNotFoundError as exc:
+            raise FileNotFoundError(f"no artifact {self.uri(key)}") from exc
+        return digest.hexdigest()
+
     def upload_dir(self, local_dir: Path, key: str) -> None:
         """Copy every file of ``local_dir`` (flat) to ``key/<name>``."""
         for file in sorted(Path(local_dir).iterdir()):

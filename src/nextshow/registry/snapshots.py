@@ -136,14 +136,7 @@ def export_snapshot(
         ),
         RATINGS_SCHEMA,
     )
-    files = {
-        "shows.parquet": hashlib.sha256(shows_bytes).hexdigest(),
-        "ratings.parquet": hashlib.sha256(ratings_bytes).hexdigest(),
-    }
-    digest = hashlib.sha256(
-        json.dumps({"files": files, "like_threshold": like_threshold}, sort_keys=True).encode()
-    ).hexdigest()
-    snapshot_id = digest[:16]
+    files, snapshot_id = _content_id(shows_bytes, ratings_bytes, like_threshold)
     key = f"snapshots/{snapshot_id}"
 
     if store.exists(f"{key}/manifest.json"):
@@ -174,11 +167,65 @@ def export_snapshot(
         code_version=__version__,
         files=files,
     )
+    _write_files(store, manifest, shows_bytes, ratings_bytes)
+    _record(session, store, manifest)
+    return manifest, True
+
+
+def _content_id(
+    shows_bytes: bytes, ratings_bytes: bytes, like_threshold: float
+) -> tuple[dict[str, str], str]:
+    """The files' checksums and the snapshot id they make (with the like threshold)."""
+    files = {
+        "shows.parquet": hashlib.sha256(shows_bytes).hexdigest(),
+        "ratings.parquet": hashlib.sha256(ratings_bytes).hexdigest(),
+    }
+    digest = hashlib.sha256(
+        json.dumps({"files": files, "like_threshold": like_threshold}, sort_keys=True).encode()
+    ).hexdigest()
+    return files, digest[:16]
+
+
+def _write_files(
+    store: ArtifactStore, manifest: SnapshotManifest, shows_bytes: bytes, ratings_bytes: bytes
+) -> None:
+    key = f"snapshots/{manifest.id}"
     store.write_bytes(f"{key}/shows.parquet", shows_bytes)
     store.write_bytes(f"{key}/ratings.parquet", ratings_bytes)
     store.write_bytes(f"{key}/manifest.json", manifest.to_json().encode())  # last: the commit
-    _record(session, store, manifest)
-    return manifest, True
+
+
+def snapshot_from_tables(
+    store: ArtifactStore,
+    shows: pa.Table,
+    ratings: pa.Table,
+    *,
+    like_threshold: float,
+    source: str,
+) -> SnapshotManifest:
+    """Write a snapshot from in-memory tables (synthetic data, benchmarks) without a database.
+
+    Same files, manifest and id rule as :func:`export_snapshot`; not recorded in any database.
+    """
+    shows_bytes = _parquet_bytes(iter([shows.cast(SHOWS_SCHEMA)]), SHOWS_SCHEMA)
+    ratings_bytes = _parquet_bytes(iter([ratings.cast(RATINGS_SCHEMA)]), RATINGS_SCHEMA)
+    files, snapshot_id = _content_id(shows_bytes, ratings_bytes, like_threshold)
+    liked = ratings.filter(ratings.column("liked"))
+    manifest = SnapshotManifest(
+        id=snapshot_id,
+        rows=ratings.num_rows,
+        users=len(ratings.column("user_id").unique()),
+        shows=shows.num_rows,
+        likes=liked.num_rows,
+        like_threshold=like_threshold,
+        data_as_of=None,
+        created_at=datetime.now(UTC).isoformat(),
+        source=source,
+        code_version=__version__,
+        files=files,
+    )
+    _write_files(store, manifest, shows_bytes, ratings_bytes)
+    return manifest
 
 
 def _record(session: Session, store: ArtifactStore, manifest: SnapshotManifest) -> None:

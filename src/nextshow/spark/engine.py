@@ -1,0 +1,107 @@
+"""The training pipeline's Spark engine: evaluate a recipe on the holdout, fit on every like.
+
+The same protocol as the NumPy engine (:func:`nextshow.pipeline.train.evaluate_recipe`): the
+per-user temporal holdout; with tuning, the model's grid searched on a validation split carved
+from the training part; the test part scored once with the chosen parameters. Fitting runs on
+Spark; scoring runs on the driver for a seeded sample of users (:mod:`.evaluate`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from nextshow.config import Settings
+from nextshow.evaluation.evaluate import ModelEvaluation
+from nextshow.evaluation.grids import grid_for
+from nextshow.evaluation.splits import Split
+from nextshow.evaluation.tuning import best_of_grid
+from nextshow.recommenders import Recommender
+from nextshow.registry.artifact_store import ArtifactStore
+from nextshow.spark.evaluate import sample_split, score_sample
+from nextshow.spark.frames import SparkLikes, read_likes
+from nextshow.spark.models import check_spark_model, fit_on_spark
+from nextshow.spark.session import get_spark
+from nextshow.spark.split import SparkSplit, temporal_holdout
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+log = logging.getLogger(__name__)
+
+ENGINE = "spark"
+
+
+@dataclass
+class SparkTraining:
+    """One snapshot's likes on Spark, ready to evaluate recipes and fit final models."""
+
+    spark: SparkSession
+    likes: SparkLikes
+    eval_users: int
+
+    @classmethod
+    def open(cls, settings: Settings, store: ArtifactStore, snapshot_id: str) -> SparkTraining:
+        spark = get_spark(settings)
+        return cls(spark, read_likes(spark, store, snapshot_id), settings.spark_eval_users)
+
+    @property
+    def n_shows(self) -> int:
+        return self.likes.n_shows
+
+    def split(self, likes: DataFrame, min_likes: int) -> SparkSplit:
+        return temporal_holdout(likes, timed=self.likes.timed, min_likes=min_likes)
+
+    def fit(
+        self, model: str, params: dict[str, Any], likes: DataFrame | None = None
+    ) -> Recommender:
+        """``model`` fitted on Spark on ``likes`` (default: every like of the snapshot)."""
+        frame = self.likes.frame if likes is None else likes
+        return fit_on_spark(model, params, frame, self.n_shows)
+
+    def _fit_and_score(
+        self, model: str, params: dict[str, Any], train: DataFrame, sample: Split, k: int
+    ) -> ModelEvaluation:
+        started = time.perf_counter()
+        fitted = self.fit(model, params, train)
+        fit_seconds = time.perf_counter() - started
+        return score_sample(fitted, sample, k=k, fit_seconds=fit_seconds, chosen=params)
+
+    def evaluate(
+        self,
+        model: str,
+        params: dict[str, Any],
+        *,
+        tune: bool,
+        k: int,
+        min_likes: int,
+        seed: int,
+    ) -> ModelEvaluation:
+        """Holdout metrics of ``model``: ``params`` as given, or tuned on validation."""
+        check_spark_model(model)
+        split = self.split(self.likes.frame, min_likes)
+        chosen, trials = dict(params), []
+        grid = grid_for(model)
+        if tune and not params and grid:
+            validation = self.split(split.train, min_likes)
+            val_sample = sample_split(
+                self.spark, validation, self.n_shows, max_users=self.eval_users, seed=seed
+            )
+            search = best_of_grid(
+                model,
+                grid,
+                lambda p: self._fit_and_score(model, p, validation.train, val_sample, k),
+                k=k,
+            )
+            chosen, trials = search.best_params, search.trials
+        sample = sample_split(self.spark, split, self.n_shows, max_users=self.eval_users, seed=seed)
+        result = self._fit_and_score(model, chosen, split.train, sample, k)
+        result.tuning = trials
+        log.info("spark %s %s: %s on %d test users", model, chosen, result.metrics, result.users)
+        return result
+
+    def close(self) -> None:
+        """Drop the cached likes (the session stays: spark-submit or the caller owns it)."""
+        self.likes.frame.unpersist()
