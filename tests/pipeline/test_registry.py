@@ -17,6 +17,7 @@ from nextshow.registry.versions import (
     RegistryError,
     gate,
     production_version,
+    register_version,
     rollback,
 )
 
@@ -60,6 +61,34 @@ def test_train_registers_a_candidate_with_its_lineage(seeded):
         assert version.artifact_bytes > 0 and len(version.artifact_sha256) == 64
         assert version.code_version
         assert [e.action for e in s.scalars(select(ModelEvent))] == ["register"]
+
+
+def test_the_training_engine_is_recorded(seeded):
+    store, artifacts = seeded
+    snapshot_id = _snapshot(store, artifacts)
+    result = _train(store, artifacts, snapshot_id, "popularity")
+    assert result.engine == "numpy"
+    with store.sessions() as s, s.begin():
+        assert s.get(ModelVersion, result.version_id).engine == "numpy"
+        other = register_version(
+            s,
+            model_name="itemknn",
+            params={},
+            snapshot_id=snapshot_id,
+            metrics={"ndcg@10": 0.1},
+            fit_seconds=1.0,
+            artifact_uri="file:///x",
+            artifact_sha256="0" * 64,
+            artifact_bytes=1,
+            code_version="test",
+            git_commit=None,
+            engine="spark",
+        )
+        other_id = other.id
+    with store.sessions() as s:
+        assert s.get(ModelVersion, other_id).engine == "spark"
+    with pytest.raises(ValueError, match="engine must be one of numpy, spark"):
+        TrainOptions(engine="dask")
 
 
 def test_promotion_gate_refuses_worse_and_accepts_better(seeded):

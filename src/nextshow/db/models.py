@@ -153,6 +153,8 @@ class ModelVersion(Base):
     artifact_uri: Mapped[str] = mapped_column(String(1024))
     artifact_sha256: Mapped[str] = mapped_column(String(64))
     artifact_bytes: Mapped[int] = mapped_column(Integer)
+    # Which training engine made it ("numpy" or "spark"); the artifact itself does not say.
+    engine: Mapped[str] = mapped_column(String(16), default="numpy", server_default="numpy")
     stage: Mapped[str] = mapped_column(String(16), default="candidate")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -8,10 +8,8 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from nextshow.config import Settings
-from nextshow.pipeline.data import interactions_from_snapshot
-from nextshow.pipeline.train import TrainOptions, evaluate_recipe
+from nextshow.pipeline.train import TrainOptions, evaluate_on_snapshot
 from nextshow.registry.artifact_store import ArtifactStore
-from nextshow.registry.snapshots import read_snapshot
 from nextshow.registry.versions import (
     GateDecision,
     GateRefused,
@@ -54,10 +52,15 @@ def gate_decision(
                 basis=f"both on snapshot {candidate.snapshot_id}",
             )
         snapshot_id = candidate.snapshot_id
-        recipe = TrainOptions(model=current.model_name, params=version_params(current), tune=False)
+        # The engine is part of the recipe: Spark's ALS is not implicit's.
+        recipe = TrainOptions(
+            model=current.model_name,
+            params=version_params(current),
+            tune=False,
+            engine=current.engine,
+        )
         production_id = current.id
-    interactions = interactions_from_snapshot(read_snapshot(store, snapshot_id))
-    baseline = evaluate_recipe(interactions, recipe).metrics
+    baseline = evaluate_on_snapshot(store, snapshot_id, recipe).metrics
     return gate(
         version_metrics(candidate),
         baseline,

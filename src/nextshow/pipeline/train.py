@@ -14,11 +14,12 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from nextshow import __version__
+from nextshow.config import Settings, get_settings
 from nextshow.evaluation.dataset import Interactions
 from nextshow.evaluation.evaluate import (
     ModelEvaluation,
@@ -35,10 +36,12 @@ from nextshow.recommenders.base import Recommender
 from nextshow.registry.artifact_store import ArtifactStore, folder_sha256
 from nextshow.registry.snapshots import read_snapshot
 from nextshow.registry.versions import register_version
+from nextshow.spark.engine import SparkTraining
 
 log = logging.getLogger(__name__)
 
 STAGES = ("load snapshot", "evaluate", "fit on all data", "write artifact", "register")
+ENGINES = ("numpy", "spark")
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,11 @@ class TrainOptions:
     k: int = 10
     min_likes: int = 5
     seed: int = 42
+    engine: str = "numpy"  # "spark": fit on Spark, score a seeded user sample on the driver
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,7 @@ class TrainResult:
     version_id: int
     snapshot_id: str
     model: str
+    engine: str
     params: dict[str, Any]
     metrics: dict[str, float]
     fit_seconds: float
@@ -117,6 +126,79 @@ def fit_final(
     return recommender.fit(interactions.likes, interactions.metadata, interactions.timestamps)
 
 
+class Trainer(Protocol):
+    """What the pipeline needs from a training engine, for one snapshot."""
+
+    def evaluate(self, options: TrainOptions) -> ModelEvaluation: ...
+
+    def fit(self, model: str, params: dict[str, Any], seed: int) -> Recommender: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class NumpyTrainer:
+    """The snapshot as CSR matrices in this process (the default engine)."""
+
+    interactions: Interactions
+
+    def evaluate(self, options: TrainOptions) -> ModelEvaluation:
+        return evaluate_recipe(self.interactions, options)
+
+    def fit(self, model: str, params: dict[str, Any], seed: int) -> Recommender:
+        return fit_final(self.interactions, model, params, seed)
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class SparkTrainer:
+    """The snapshot's likes on Spark (:mod:`nextshow.spark`); metrics from a sampled holdout."""
+
+    training: SparkTraining
+
+    def evaluate(self, options: TrainOptions) -> ModelEvaluation:
+        return self.training.evaluate(
+            options.model,
+            options.params,
+            tune=options.tune,
+            k=options.k,
+            min_likes=options.min_likes,
+            seed=options.seed,
+        )
+
+    def fit(self, model: str, params: dict[str, Any], seed: int) -> Recommender:
+        return self.training.fit(model, params)
+
+    def close(self) -> None:
+        self.training.close()
+
+
+def open_trainer(
+    store: ArtifactStore, snapshot_id: str, engine: str, settings: Settings | None = None
+) -> Trainer:
+    """The snapshot loaded by ``engine`` ("numpy": into this process; "spark": on Spark)."""
+    if engine == "spark":
+        training = SparkTraining.open(settings or get_settings(), store, snapshot_id)
+        return SparkTrainer(training)
+    return NumpyTrainer(interactions_from_snapshot(read_snapshot(store, snapshot_id)))
+
+
+def evaluate_on_snapshot(
+    store: ArtifactStore,
+    snapshot_id: str,
+    options: TrainOptions,
+    settings: Settings | None = None,
+) -> ModelEvaluation:
+    """``options``' recipe scored on a snapshot by its engine (the gate's re-evaluation)."""
+    trainer = open_trainer(store, snapshot_id, options.engine, settings)
+    try:
+        return trainer.evaluate(options)
+    finally:
+        trainer.close()
+
+
 def train_version(
     sessions: sessionmaker[Session],
     store: ArtifactStore,
@@ -124,8 +206,12 @@ def train_version(
     snapshot_id: str,
     options: TrainOptions,
     progress: bool = False,
+    settings: Settings | None = None,
 ) -> TrainResult:
-    """Snapshot -> evaluate -> fit on all data -> artifact -> registered candidate version."""
+    """Snapshot -> evaluate -> fit on all data -> artifact -> registered candidate version.
+
+    ``settings`` configure the Spark engine (master, memory, sample size); default: the process's.
+    """
     started = time.perf_counter()
     with progress_bar(enabled=progress, total=len(STAGES), desc="train", unit="stage") as bar:
 
@@ -134,17 +220,18 @@ def train_version(
             log.info("train %s: %s", options.model, name)
 
         stage(STAGES[0])
-        interactions = interactions_from_snapshot(read_snapshot(store, snapshot_id))
+        trainer = open_trainer(store, snapshot_id, options.engine, settings)
         bar.update(1)
 
         stage(STAGES[1])
-        evaluation = evaluate_recipe(interactions, options, progress=False)
+        evaluation = trainer.evaluate(options)
         bar.update(1)
 
         stage(STAGES[2])
         fit_started = time.perf_counter()
-        model = fit_final(interactions, options.model, evaluation.params, options.seed)
+        model = trainer.fit(options.model, evaluation.params, options.seed)
         fit_seconds = time.perf_counter() - fit_started
+        trainer.close()
         bar.update(1)
 
         stage(STAGES[3])
@@ -173,6 +260,7 @@ def train_version(
                 artifact_bytes=size,
                 code_version=__version__,
                 git_commit=git_commit(),
+                engine=options.engine,
             )
             version_id = version.id
         bar.update(1)
@@ -180,6 +268,7 @@ def train_version(
         version_id=version_id,
         snapshot_id=snapshot_id,
         model=options.model,
+        engine=options.engine,
         params=evaluation.params,
         metrics=metrics,
         fit_seconds=fit_seconds,

@@ -87,10 +87,12 @@ def register_version(
     artifact_bytes: int,
     code_version: str,
     git_commit: str | None,
+    engine: str = "numpy",
 ) -> ModelVersion:
     """Add a candidate version and its ``register`` event (in the caller's transaction)."""
     version = ModelVersion(
         model_name=model_name,
+        engine=engine,
         params=json.dumps(params, sort_keys=True),
         snapshot_id=snapshot_id,
         code_version=code_version,
