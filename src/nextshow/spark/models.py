@@ -79,10 +79,15 @@ def check_spark_model(name: str) -> None:
         )
 
 
-def fit_on_spark(name: str, params: dict[str, Any], likes: DataFrame, n_shows: int) -> Recommender:
-    """``name`` with ``params`` (checked as for any model) fitted on ``likes`` (user, col, t)."""
+def fit_on_spark(
+    name: str, params: dict[str, Any], likes: DataFrame, n_shows: int, *, timed: bool = True
+) -> Recommender:
+    """``name`` with ``params`` (checked as for any model) fitted on ``likes`` (user, col, t);
+    ``timed``: every like has a time (a model that needs times is refused otherwise)."""
     check_spark_model(name)
     model = create(name, **params)
+    if model.needs_timestamps and not timed:
+        raise ValueError(f"{model!r} needs like times, and some likes of this snapshot have none")
     started = time.perf_counter()
     arrays = SPARK_FITS[name](likes, n_shows, model.get_params())
     fitted = model.with_state(arrays, n_shows)
