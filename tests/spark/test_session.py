@@ -73,3 +73,10 @@ def test_a_tampered_snapshot_is_refused(spark, snapshot, tmp_path) -> None:
         read_likes(spark, store, snapshot.snapshot_id)
     with pytest.raises(SnapshotError, match="not found"):
         read_likes(spark, store, "0123456789abcdef")
+
+
+def test_a_model_needing_times_is_refused_without_them(spark_likes) -> None:
+    from nextshow.spark.models import fit_on_spark
+
+    with pytest.raises(ValueError, match="needs like times"):
+        fit_on_spark("recent-popularity", {}, spark_likes.frame, spark_likes.n_shows, timed=False)
