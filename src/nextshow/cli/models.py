@@ -144,6 +144,13 @@ def snapshot(app: AppContext, as_json: bool) -> None:
 @click.option("--model", default=None, help="Registered model name; default: settings.")
 @click.option("--param", "params", multiple=True, help="Hyperparameter k=v (repeatable).")
 @click.option("--no-tune", is_flag=True, help="Use default parameters, skip the search.")
+@click.option(
+    "--engine",
+    type=click.Choice(["numpy", "spark"]),
+    default="numpy",
+    show_default=True,
+    help="Train in this process, or on Apache Spark (NEXTSHOW_SPARK_MASTER, or spark-submit).",
+)
 @click.option("--promote", "then_promote", is_flag=True, help="Promote through the gate after.")
 @json_option()
 @pass_app
@@ -153,6 +160,7 @@ def train(
     model: str | None,
     params: tuple[str, ...],
     no_tune: bool,
+    engine: str,
     then_promote: bool,
     as_json: bool,
 ) -> None:
@@ -166,7 +174,12 @@ def train(
         raise click.BadParameter(
             f"unknown model {name!r}; known: {', '.join(kinds.names())}", param_hint="--model"
         )
-    options = TrainOptions(model=name, params=_parse_params(params), tune=not no_tune)
+    try:
+        options = TrainOptions(
+            model=name, params=_parse_params(params), tune=not no_tune, engine=engine
+        )
+    except ValueError as exc:  # a model the Spark engine does not train
+        raise click.BadParameter(str(exc), param_hint="--model") from exc
     snapshot_id = resolve_snapshot(app.sessions, app.artifacts, app.settings, snapshot_id)
     try:
         result = train_version(
@@ -175,6 +188,7 @@ def train(
             snapshot_id=snapshot_id,
             options=options,
             progress=app.progress,
+            settings=app.settings,
         )
     except ValueError as exc:  # bad params, empty snapshot: the user's input, not a crash
         raise click.ClickException(str(exc)) from exc
@@ -183,7 +197,8 @@ def train(
     else:
         ndcg = result.metrics.get("ndcg@10", float("nan"))
         click.echo(
-            f"version {result.version_id}: {result.model} {result.params} on snapshot "
+            f"version {result.version_id}: {result.model} {result.params} ({result.engine}) "
+            f"on snapshot "
             f"{result.snapshot_id}: ndcg@10 {ndcg:.4f}, fit {result.fit_seconds:.2f} s, "
             f"{result.artifact_bytes / 1e6:.1f} MB, total {result.wall_seconds:.1f} s"
         )

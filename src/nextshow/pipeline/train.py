@@ -37,6 +37,7 @@ from nextshow.registry.artifact_store import ArtifactStore, folder_sha256
 from nextshow.registry.snapshots import read_snapshot
 from nextshow.registry.versions import register_version
 from nextshow.spark.engine import SparkTraining
+from nextshow.spark.models import check_spark_model
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ class TrainOptions:
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        if self.engine == "spark":
+            check_spark_model(self.model)  # before a JVM is started for nothing
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ class ModelVersionPublic(Body):
 
     version: int = Field(validation_alias="id")
     model: str = Field(validation_alias="model_name")
+    engine: str  # the training engine: numpy or spark
     stage: str
     snapshot: str = Field(validation_alias="snapshot_id")
     params: Annotated[dict[str, Any], Parsed]
