@@ -112,7 +112,7 @@ def child_spark(task: dict[str, Any], steps: Steps) -> None:
     with steps.step("load"):
         likes = read_likes(spark, store, task["snapshot_id"])
     with steps.step("fit"):
-        model = fit_on_spark(task["model"], {}, likes.frame, likes.n_shows)
+        model = fit_on_spark(task["model"], {}, likes.frame, likes.vocabulary)
     steps.out["stored"] = _stored(model)
     steps.out["jvm_peak"] = _jvm_peak(spark)
     spark.stop()

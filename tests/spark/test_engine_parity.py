@@ -49,7 +49,7 @@ def test_holdout_is_the_numpy_split(spark_likes, snapshot) -> None:
 def _fit_both(name: str, params: dict, spark_likes, snapshot):
     inter = snapshot.interactions
     numpy_model = create(name, **params).fit(inter.likes, inter.metadata, inter.timestamps)
-    spark_model = fit_on_spark(name, params, spark_likes.frame, spark_likes.n_shows)
+    spark_model = fit_on_spark(name, params, spark_likes.frame, spark_likes.vocabulary)
     return numpy_model, spark_model
 
 
@@ -131,7 +131,7 @@ def test_spark_evaluation_on_every_test_user_is_the_numpy_evaluation(
     split = TemporalHoldout(min_likes=5).split(inter.likes, inter.timestamps)
     want = evaluate("itemknn", params, split, options=RunOptions(measure_artifact=False))
     spark_split = temporal_holdout(spark_likes.frame, timed=True, min_likes=5)
-    model = fit_on_spark("itemknn", params, spark_split.train, spark_likes.n_shows)
+    model = fit_on_spark("itemknn", params, spark_split.train, spark_likes.vocabulary)
     sample = sample_split(spark, spark_split, inter.n_shows, max_users=10**6, seed=42)
     got = score_sample(model, sample, k=10, fit_seconds=0.0, chosen=params)
     assert got.users == want.users == len(split.test_users)
@@ -163,7 +163,7 @@ def test_spark_als_scores_within_tolerance_of_nextshow_als(spark, spark_likes, s
     split = TemporalHoldout(min_likes=5).split(inter.likes, inter.timestamps)
     want = evaluate("als", params, split, options=RunOptions(measure_artifact=False))
     spark_split = temporal_holdout(spark_likes.frame, timed=True, min_likes=5)
-    model = fit_on_spark("als", params, spark_split.train, spark_likes.n_shows)
+    model = fit_on_spark("als", params, spark_split.train, spark_likes.vocabulary)
     assert model.item_factors_.shape == (inter.n_shows, 8)
     sample = sample_split(spark, spark_split, inter.n_shows, max_users=10**6, seed=42)
     got = score_sample(model, sample, k=10, fit_seconds=0.0, chosen=params)

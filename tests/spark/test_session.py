@@ -79,4 +79,6 @@ def test_a_model_needing_times_is_refused_without_them(spark_likes) -> None:
     from nextshow.spark.models import fit_on_spark
 
     with pytest.raises(ValueError, match="needs like times"):
-        fit_on_spark("recent-popularity", {}, spark_likes.frame, spark_likes.n_shows, timed=False)
+        fit_on_spark(
+            "recent-popularity", {}, spark_likes.frame, spark_likes.vocabulary, timed=False
+        )

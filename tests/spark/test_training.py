@@ -57,16 +57,18 @@ def test_spark_trained_version_is_the_numpy_one_and_passes_the_same_gate(
     assert on_spark.metrics == on_numpy.metrics
     assert on_spark.params == on_numpy.params
 
-    # The service cannot tell them apart: same files, same arrays, same show ids per column.
+    # The service cannot tell them apart: same files, same arrays, same shows per column.
     spark_dir, spark_model = _artifact(artifacts, on_spark.artifact_uri, tmp_path, "spark")
     numpy_dir, numpy_model = _artifact(artifacts, on_numpy.artifact_uri, tmp_path, "numpy")
     assert sorted(p.name for p in spark_dir.iterdir()) == sorted(
         p.name for p in numpy_dir.iterdir()
     )
-    assert (spark_dir / "shows.json").read_text() == (numpy_dir / "shows.json").read_text()
+    spark_shows, numpy_shows = spark_model.vocabulary_, numpy_model.vocabulary_
+    assert spark_shows.show_ids.tolist() == numpy_shows.show_ids.tolist()
+    assert spark_shows.imdb_ids == numpy_shows.imdb_ids
     spark_meta = json.loads((spark_dir / "model.json").read_text())
     numpy_meta = json.loads((numpy_dir / "model.json").read_text())
-    for key in ("name", "params", "n_shows", "sparse"):
+    for key in ("name", "params", "n_shows", "sparse", "vocabulary", "format_version"):
         assert spark_meta[key] == numpy_meta[key]
     assert (spark_model.similarity_ != numpy_model.similarity_).nnz == 0
     liked = [[0, 3], [1, 4, 7], [2]]

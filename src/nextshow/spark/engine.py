@@ -59,7 +59,7 @@ class SparkTraining:
     ) -> Recommender:
         """``model`` fitted on Spark on ``likes`` (default: every like of the snapshot)."""
         frame = self.likes.frame if likes is None else likes
-        return fit_on_spark(model, params, frame, self.n_shows, timed=self.likes.timed)
+        return fit_on_spark(model, params, frame, self.likes.vocabulary, timed=self.likes.timed)
 
     def _fit_and_score(
         self, model: str, params: dict[str, Any], train: DataFrame, sample: Split, k: int

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
+from nextshow.recommenders.vocabulary import ShowVocabulary
 from nextshow.registry.artifact_store import ArtifactStore
 from nextshow.registry.snapshots import SnapshotError, SnapshotManifest
 from nextshow.spark.session import storage_path
@@ -43,6 +44,11 @@ class SparkLikes:
     @property
     def n_shows(self) -> int:
         return len(self.show_ids)
+
+    @property
+    def vocabulary(self) -> ShowVocabulary:
+        """Which show each column is, as the trained model carries it."""
+        return ShowVocabulary(self.show_ids, self.imdb_ids)
 
 
 def read_manifest(store: ArtifactStore, snapshot_id: str, *, verify: bool) -> SnapshotManifest:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from nextshow.recommenders import Recommender, create
+from nextshow.recommenders import Recommender, ShowVocabulary, create
 from nextshow.spark import similarity as sim
 from nextshow.spark.als import als_item_factors
 from nextshow.spark.popularity import like_counts, recent_popularity
@@ -80,16 +80,22 @@ def check_spark_model(name: str) -> None:
 
 
 def fit_on_spark(
-    name: str, params: dict[str, Any], likes: DataFrame, n_shows: int, *, timed: bool = True
+    name: str,
+    params: dict[str, Any],
+    likes: DataFrame,
+    vocabulary: ShowVocabulary,
+    *,
+    timed: bool = True,
 ) -> Recommender:
-    """``name`` with ``params`` (checked as for any model) fitted on ``likes`` (user, col, t);
-    ``timed``: every like has a time (a model that needs times is refused otherwise)."""
+    """``name`` with ``params`` (checked as for any model) fitted on ``likes`` (user, col, t),
+    column ``i`` being ``vocabulary``'s show ``i``; ``timed``: every like has a time (a model
+    that needs times is refused otherwise)."""
     check_spark_model(name)
     model = create(name, **params)
     if model.needs_timestamps and not timed:
         raise ValueError(f"{model!r} needs like times, and some likes of this snapshot have none")
     started = time.perf_counter()
-    arrays = SPARK_FITS[name](likes, n_shows, model.get_params())
-    fitted = model.with_state(arrays, n_shows)
+    arrays = SPARK_FITS[name](likes, len(vocabulary), model.get_params())
+    fitted = model.with_state(arrays, vocabulary)
     log.info("fitted %r on Spark in %.2fs", fitted, time.perf_counter() - started)
     return fitted
