@@ -144,11 +144,10 @@ def snapshot(app: AppContext, as_json: bool) -> None:
 @click.option("--model", default=None, help="Registered model name; default: settings.")
 @click.option("--param", "params", multiple=True, help="Hyperparameter k=v (repeatable).")
 @click.option("--no-tune", is_flag=True, help="Use default parameters, skip the search.")
-@click.option(
+@shown_option(
     "--engine",
-    type=click.Choice(["numpy", "spark"]),
+    type=click.Choice(["numpy", "spark"]),  # pipeline.train.ENGINES; --help imports no numpy
     default="numpy",
-    show_default=True,
     help="Train in this process, or on Apache Spark (NEXTSHOW_SPARK_MASTER, or spark-submit).",
 )
 @click.option("--promote", "then_promote", is_flag=True, help="Promote through the gate after.")
