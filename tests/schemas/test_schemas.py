@@ -17,7 +17,7 @@ def test_schemas_import_no_web_stack_nor_numpy() -> None:
     # The CLI prints these for --json; importing them must stay cheap.
     code = (
         "import sys, nextshow.schemas.models, nextshow.schemas.predictions, "
-        "nextshow.schemas.shows, nextshow.schemas.health\n"
+        "nextshow.schemas.shows, nextshow.schemas.health, nextshow.schemas.group\n"
         "heavy = {'fastapi', 'starlette', 'numpy', 'scipy', 'sqlalchemy', 'rapidfuzz'}\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))"
     )

@@ -25,7 +25,14 @@ from nextshow.catalog.matching import load_title_index
 from nextshow.config import Settings, get_settings
 from nextshow.runtime import Runtime
 from nextshow.service.api.deps import Services
-from nextshow.service.api.routes import admin, health, predictions, recommendations, shows
+from nextshow.service.api.routes import (
+    admin,
+    group,
+    health,
+    predictions,
+    recommendations,
+    shows,
+)
 from nextshow.service.holder import freeze_long_lived
 from nextshow.service.middleware import (
     BodyLimitMiddleware,
@@ -109,7 +116,7 @@ def create_app(
             headers={"Retry-After": "5"},
         )
 
-    for module in (predictions, recommendations, shows, health, admin):
+    for module in (predictions, recommendations, group, shows, health, admin):
         app.include_router(module.router)
     app.include_router(web_routes.router)
 
