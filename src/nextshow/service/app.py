@@ -43,6 +43,7 @@ from nextshow.service.middleware import (
 )
 from nextshow.service.problems import install_problem_handlers, problem_response
 from nextshow.service.web import routes as web_routes
+from nextshow.service.web import together as web_together
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ def create_app(
     for module in (predictions, recommendations, group, shows, health, admin):
         app.include_router(module.router)
     app.include_router(web_routes.router)
+    app.include_router(web_together.router)
 
     # Added innermost first: CORS outermost (its headers reach error answers too), then metrics
     # (counting 413 and 429), the rate limit, and the body limit nearest the routes.

@@ -147,6 +147,9 @@
     return field;
   }
 
+  // The same combobox serves the "Watching together" page (together.js), which has no home form.
+  window.NextshowCombo = { setupCombo, check };
+  if (!form) return;
   const fields = Array.from(form.querySelectorAll('input[role="combobox"]')).map(setupCombo);
 
   // ---------------------------------------------------------------- checking a typed title
