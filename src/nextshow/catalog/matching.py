@@ -44,7 +44,7 @@ from nextshow.catalog.titles import (
     popularity,
     user_external_id,
 )
-from nextshow.catalog.user_shows import get_or_create_user_show, resolve_or_create
+from nextshow.catalog.user_shows import get_or_create_user_show, resolve_or_create, would_create
 from nextshow.ids import parse_imdb_id
 
 __all__ = [
@@ -67,4 +67,5 @@ __all__ = [
     "popularity",
     "resolve_or_create",
     "user_external_id",
+    "would_create",
 ]

@@ -108,6 +108,13 @@ def get_or_create_user_show(
     return show, True
 
 
+def would_create(result: MatchResult, *, create_when_fuzzy: bool = False) -> bool:
+    """Whether :func:`resolve_or_create` makes a user-submitted show for this match: unknown
+    titles (and, on the second round, fuzzy ones); never for an IMDb id or a known title."""
+    creatable = {"not_found", "fuzzy"} if create_when_fuzzy else {"not_found"}
+    return result.status in creatable and parse_imdb_id(result.query) is None
+
+
 def resolve_or_create(
     session: Session, index: TitleIndex, text: str, *, create_when_fuzzy: bool = False
 ) -> MatchResult:
@@ -129,8 +136,7 @@ def resolve_or_create(
     titles (``matched`` / ``ambiguous``) never create: the show exists.
     """
     result = index.match(text)
-    creatable = {"not_found", "fuzzy"} if create_when_fuzzy else {"not_found"}
-    if result.status not in creatable or parse_imdb_id(result.query) is not None:
+    if not would_create(result, create_when_fuzzy=create_when_fuzzy):
         return result
     show, created = get_or_create_user_show(session, title=result.title, year=result.year)
     row = ShowRow.from_show(show)

@@ -41,6 +41,14 @@ class InputMatch(Body):
         return self.status in ("matched", "created") and self.show is not None
 
 
+class MatchPreview(InputMatch):
+    """What ``POST /api/predictions`` would make of one input (``GET /api/shows/match``)."""
+
+    will_add: bool = Field(
+        description="An unknown title that the POST would add as a new user-submitted show."
+    )
+
+
 # Matches are stored as JSON text with the request; this reads and writes that text.
 InputMatches = TypeAdapter(list[InputMatch])
 

@@ -9,9 +9,10 @@ from collections.abc import Collection, Sequence
 
 from sqlalchemy.orm import Session
 
-from nextshow.catalog.matching import MatchResult, TitleIndex, resolve_or_create
+from nextshow.catalog.matching import MatchResult, TitleIndex, resolve_or_create, would_create
 from nextshow.schemas.predictions import (
     InputMatch,
+    MatchPreview,
     ModelInfo,
     RecommendationPublic,
     Recommendations,
@@ -40,6 +41,19 @@ def describe_match(index: TitleIndex, result: MatchResult) -> InputMatch:
     )
 
 
+def _resolve(
+    index: TitleIndex, text: str, session: Session | None, create_new: Collection[str]
+) -> MatchResult | None:
+    """The matcher's answer for one text (creating the show with a ``session``); None for text
+    the matcher refuses (no letter or digit at all): it names no show."""
+    try:
+        if session is None:
+            return index.match(text)
+        return resolve_or_create(session, index, text, create_when_fuzzy=text in create_new)
+    except ValueError:
+        return None
+
+
 def match_inputs(
     index: TitleIndex,
     texts: Sequence[str],
@@ -54,19 +68,26 @@ def match_inputs(
     """
     out = []
     for text in texts:
-        try:
-            if session is None:
-                result = index.match(text)
-            else:
-                result = resolve_or_create(
-                    session, index, text, create_when_fuzzy=text in create_new
-                )
-        except ValueError:
-            # Text the matcher refuses (no letter or digit at all): it names no show.
-            out.append(InputMatch(input=text, status="not_found"))
-            continue
-        out.append(describe_match(index, result))
+        result = _resolve(index, text, session, create_new)
+        out.append(
+            InputMatch(input=text, status="not_found")
+            if result is None
+            else describe_match(index, result)
+        )
     return out
+
+
+def preview_match(index: TitleIndex, text: str, *, add: bool = False) -> MatchPreview:
+    """What ``POST /api/predictions`` would decide for ``text`` (the same matcher and creation
+    rule), without creating anything: ``will_add`` says an unknown title would become a new
+    show. ``add`` is the "none of these" answer (the text is in ``add_shows``)."""
+    result = _resolve(index, text, None, ())
+    if result is None:
+        return MatchPreview(input=text, status="not_found", will_add=False)
+    described = describe_match(index, result)
+    return MatchPreview(
+        **described.model_dump(), will_add=would_create(result, create_when_fuzzy=add)
+    )
 
 
 def liked_ids(matches: Sequence[InputMatch]) -> list[int]:

@@ -94,7 +94,10 @@ def results(
     context = {
         "prediction": body,
         "prediction_id": body.prediction_id,
-        "liked": [m for m in matches if m.liked],
+        # One show typed several ways ("Inception", "inception (2010)") is named once.
+        "liked": list({m.show.id: m for m in reversed(matches) if m.liked and m.show}.values())[
+            ::-1
+        ],
         "created": [m for m in matches if m.status == "created"],
         "unused": [m for m in matches if not m.liked],
         "inputs": [m.input for m in matches],

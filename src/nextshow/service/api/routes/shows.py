@@ -8,9 +8,11 @@ from fastapi import APIRouter, Path, Query
 
 from nextshow.db.models import Show
 from nextshow.schemas.common import ShowText
+from nextshow.schemas.predictions import MatchPreview
 from nextshow.schemas.shows import ShowDetail, ShowsPublic
 from nextshow.service.api.deps import IndexDep, SessionDep, in_memory_get
 from nextshow.service.problems import ProblemError, problem_responses
+from nextshow.service.recommend import preview_match
 
 router = APIRouter(prefix="/api/shows", tags=["shows"])
 Typed = Annotated[ShowText, Query(description="What the user typed so far.")]
@@ -26,6 +28,23 @@ async def search_shows(
         return ShowsPublic.of(index.search(q, limit=limit))
     except ValueError:
         return ShowsPublic.of([])  # nothing searchable typed yet (no letter or digit)
+
+
+@router.get(
+    "/match",
+    response_model=MatchPreview,
+    responses=problem_responses(422, 429),
+    summary="What POST /api/predictions would make of one typed show (creates nothing)",
+)
+async def match_show(
+    index: IndexDep,
+    q: Typed,
+    add: Annotated[
+        bool, Query(description='The user said "none of these": q is sent in add_shows.')
+    ] = False,
+) -> MatchPreview:
+    # async: in-memory matching, as the autocomplete above.
+    return preview_match(index, q, add=add)
 
 
 @router.get(

@@ -1,13 +1,11 @@
 // Home: up to five shows, each a combobox (ARIA 1.2 pattern) filled from /api/shows; before
-// submitting, every typed title is checked so ambiguous ones can be settled by the user.
+// submitting, every typed title is sent to /api/shows/match so ambiguous ones can be settled.
 "use strict";
 
 (function () {
   const form = document.getElementById("shows-form");
   const message = document.getElementById("form-message");
   const submit = document.getElementById("submit");
-  const IMDB_ID = /^(?:https?:\/\/)?(?:(?:www|m)\.)?(?:imdb\.com\/title\/)?(tt\d{7,10})\/?$/i;
-  const YEAR = /[([](\d{4})(?:\s*[–-]\s*\d{0,4})?[)\]]\s*$/;
 
   function label(show) {
     return show.start_year ? `${show.title} (${show.start_year})` : show.title;
@@ -190,36 +188,34 @@
     setStatus(field, fs);
   }
 
+  async function matchOf(text) {
+    // The server decides what a typed title is (GET /api/shows/match runs the same matcher and
+    // creation rule as POST /api/predictions); this page only shows the answer.
+    const url = `/api/shows/match?q=${encodeURIComponent(text)}`;
+    const response = await fetch(url, { headers: { Accept: "application/json" } });
+    if (!response.ok) throw new Error(`match failed (${response.status})`);
+    return response.json();
+  }
+
   async function check(field) {
     const text = field.input.value.trim();
     delete field.input.dataset.unresolved;
     if (!text || field.input.dataset.ref) return;
-    const hits = await search(text, 6);
+    const m = await matchOf(text);
     if (field.input.value.trim() !== text) return; // typed on meanwhile
     field.checked = text;
-    if (IMDB_ID.test(text)) {
-      if (hits.length) resolve(field, hits[0]);
-      else {
-        field.input.dataset.unresolved = "1";
-        setStatus(field, `No show has the IMDb id ${text}. Type its title instead.`);
-      }
-      return;
-    }
-    let exact = hits.filter((h) => h.match === "exact");
-    const year = YEAR.exec(text);
-    if (year) {
-      const sameYear = exact.filter((h) => h.start_year === Number(year[1]));
-      if (sameYear.length === 1) exact = sameYear;
-    }
-    if (exact.length === 1) {
-      resolve(field, exact[0]);
-    } else if (exact.length > 1) {
-      choices(field, text, `Which “${exact[0].title}” do you mean?`, exact, false);
-    } else if (hits.length) {
-      choices(field, text, `We do not know “${text}”. Did you mean one of these?`, hits.slice(0, 5), true);
-    } else {
+    if (m.status === "matched" && m.show) {
+      resolve(field, m.show);
+    } else if (m.status === "ambiguous") {
+      choices(field, text, `Which “${m.candidates[0].title}” do you mean?`, m.candidates, false);
+    } else if (m.status === "fuzzy") {
+      choices(field, text, `We do not know “${text}”. Did you mean one of these?`, m.candidates, true);
+    } else if (m.will_add) {
       field.input.dataset.ref = text;
       setStatus(field, `“${text}” is new to us: it will be added to the catalogue.`);
+    } else {
+      field.input.dataset.unresolved = "1";
+      setStatus(field, `We cannot find “${text}”. Type the show's title instead.`);
     }
   }
 
@@ -243,7 +239,8 @@
         first.focus();
         return;
       }
-      const shows = filled.map((f) => f.input.dataset.ref || f.input.value.trim());
+      // The same show picked twice counts once.
+      const shows = [...new Set(filled.map((f) => f.input.dataset.ref || f.input.value.trim()))];
       // Titles the user chose to add although they resemble known ones ("none of these").
       const add_shows = filled.filter((f) => f.input.dataset.addNew).map((f) => f.input.dataset.ref);
       const response = await fetch("/api/predictions", {
