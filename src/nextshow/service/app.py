@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import OperationalError
 
 from nextshow import __version__
@@ -44,6 +45,7 @@ from nextshow.service.middleware import (
 from nextshow.service.problems import install_problem_handlers, problem_response
 from nextshow.service.web import routes as web_routes
 from nextshow.service.web import together as web_together
+from nextshow.service.web.errors import error_page
 
 log = logging.getLogger(__name__)
 
@@ -98,13 +100,17 @@ def create_app(
                 consumer.stop(graceful=True)
             process.close()
 
-    app = FastAPI(
+    # FastAPIOffline: /docs loads Swagger UI from files the package ships (served under
+    # /static-offline-docs), not from a CDN, so it works without internet. No /redoc: ReDoc's
+    # bundle still fetches its logo from the internet.
+    app = FastAPIOffline(
+        redoc_url=None,
         title="nextshow",
         version=__version__,
         description="Tell it shows you like, get shows you will probably like.",
         lifespan=lifespan,
     )
-    install_problem_handlers(app)
+    install_problem_handlers(app, page=error_page)
 
     @app.exception_handler(OperationalError)
     async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nextshow.schemas.common import Problem
@@ -85,11 +86,21 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
-def install_problem_handlers(app: FastAPI) -> None:
-    """Turn every error into a problem document (with the right status)."""
+# An HTML page for the error when the request came from a person's browser (None: JSON).
+PageHook = Callable[[Request, int, str | None], Response | None]
+
+
+def install_problem_handlers(app: FastAPI, page: PageHook | None = None) -> None:
+    """Turn every error into a problem document (with the right status); ``page`` may answer
+    first with an HTML page (the web layer's error pages)."""
+
+    def as_page(request: Request, status: int, detail: str | None) -> Response | None:
+        return page(request, status, detail) if page is not None else None
 
     @app.exception_handler(ProblemError)
-    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+    async def _problem(request: Request, exc: ProblemError) -> Response:
+        if (html := as_page(request, exc.status, exc.detail)) is not None:
+            return html
         return problem_response(
             exc.status,
             exc.detail,
@@ -100,8 +111,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = _validation_errors(exc)
+        where = ", ".join(".".join(e["loc"][1:] or e["loc"]) + ": " + e["msg"] for e in errors)
+        if (html := as_page(request, 422, where)) is not None:
+            return html
         # A body that is not JSON at all is a malformed request (400); JSON of the wrong shape
         # is well-formed but unprocessable (422).
         if any(e["type"] == "json_invalid" for e in errors):
@@ -121,7 +135,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = str(exc.detail) if exc.detail else None
+        if (html := as_page(request, exc.status_code, detail)) is not None:
+            return html
         return problem_response(
             exc.status_code,
             str(exc.detail) if exc.detail else None,
@@ -130,6 +147,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if (html := as_page(request, 500, None)) is not None:
+            return html
         return problem_response(500, "internal error", instance=request.url.path)

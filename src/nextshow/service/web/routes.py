@@ -64,8 +64,12 @@ templates.env.globals["years"] = _years
 templates.env.globals["max_shows"] = MAX_SHOWS
 
 
-def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    """A page in the site's layout (``name`` marks its entry in the navigation)."""
     return templates.TemplateResponse(request, name, {"active": name, **context}, status)
+
+
+_page = render
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -136,6 +136,8 @@
       const response = await fetch(url, { headers: { Accept: "application/json" } });
       const graph = await response.json();
       if (!response.ok) {
+        // Replace "Loading…": the heading says what happened, the alert says why.
+        title.textContent = response.status === 404 ? "Show not found" : "Cannot show this";
         message.textContent = graph.detail || "This show cannot be shown.";
         return;
       }
@@ -148,6 +150,7 @@
       if (push) history.pushState({ show: graph.centre }, "", `/explore?show=${graph.centre}`);
       if (focusAfter) title.setAttribute("tabindex", "-1"), title.focus();
     } catch (err) {
+      title.textContent = "Cannot show this";
       message.textContent = "Could not load the graph. Try again shortly.";
     } finally {
       root.setAttribute("aria-busy", "false");
