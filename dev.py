@@ -84,7 +84,13 @@ def main() -> None:
     commands = {"run": cmd_run, "test": cmd_test}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
-    commands[sys.argv[1]](sys.argv[2:])
+    try:
+        commands[sys.argv[1]](sys.argv[2:])
+    except subprocess.CalledProcessError as exc:
+        # The command has said what went wrong; pass its exit status on, no traceback.
+        sys.exit(exc.returncode if exc.returncode > 0 else 1)
+    except KeyboardInterrupt:
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -25,5 +25,19 @@ def test_models_json_uses_the_response_schemas(sqlite_store):
     assert [e["action"] for e in listing["events"]] == ["register", "promote"]
 
     text = run_cli("models", "--events", env=env, check=True).stdout.splitlines()
-    assert text[0].split()[:3] == [str(version), "production", "itemknn"]
-    assert any(f"promote  v{version}" in line for line in text[1:])
+    assert text[0].split()[:3] == ["version", "stage", "model"]  # a header row
+    assert set(text[1]) == {"-", " "}
+    assert text[2].split()[:3] == [str(version), "production", "itemknn"]
+    # Columns line up: each header starts where its values start.
+    assert text[2].index("production") == text[0].index("stage")
+    assert any(line.split()[2:4] == ["promote", str(version)] for line in text[3:])
+
+    status = run_cli("status", env=env, check=True).stdout
+    assert f"production_model: version {version} (itemknn, snapshot" in status
+    assert not set("{}[]'") & set(status)  # no Python reprs
+    assert (
+        json.loads(run_cli("status", "--json", env=env, check=True).stdout)["production_model"][
+            "version"
+        ]
+        == version
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -109,11 +109,53 @@ def echo_json(payload: Any) -> None:
     click.echo(json.dumps(payload, indent=2, default=str))
 
 
+def plain(value: object) -> str:
+    """A value as people read it: no Python reprs (``None`` -> "none", a dict -> ``k=v, ...``,
+    a list -> ``a, b``, floats to four places)."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4f}".rstrip("0").rstrip(".") if value == value else "n/a"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={plain(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, list | tuple | set):
+        return ", ".join(plain(v) for v in value) or "none"
+    return str(value)
+
+
 def echo_fields(info: Mapping[str, object]) -> None:
-    """``key: value`` lines, keys right-aligned."""
+    """``key: value`` lines, keys right-aligned, values in :func:`plain` form."""
     width = max((len(key) for key in info), default=0)
     for key, value in info.items():
-        click.echo(f"{key:>{width}}: {value}")
+        click.echo(f"{key:>{width}}: {plain(value)}")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def echo_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """An aligned table with a header row; numbers right-aligned, the rest left-aligned."""
+    cells = [[plain(c) for c in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    numeric = [
+        bool(rows)
+        and all(isinstance(r[i], int | float) and not isinstance(r[i], bool) for r in rows)
+        for i in range(len(headers))
+    ]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
+        ).rstrip()
+
+    click.echo(line(headers))
+    click.echo(line(["-" * w for w in widths]))
+    for row in cells:
+        click.echo(line(row))
 
 
 def echo_rejects(summary: ImportSummary, shown: int = 20) -> None:

@@ -46,8 +46,14 @@ def status(app: AppContext, as_json: bool) -> None:
         }
     if as_json:
         echo_json(info)
+        return
+    if current is not None:
+        info["production_model"] = (
+            f"version {current.id} ({current.model_name}, snapshot {current.snapshot_id})"
+        )
     else:
-        echo_fields(info)
+        info["production_model"] = "none yet: run `nextshow train --promote`"
+    echo_fields(info)
 
 
 @click.group()

@@ -12,10 +12,12 @@ from nextshow.cli.common import (
     EXIT_REFUSED,
     AppContext,
     echo_json,
+    echo_table,
     folder_option,
     json_option,
     open_checked,
     pass_app,
+    plain,
     shown_option,
 )
 from nextshow.ratings.records import FORMATS as RATING_FORMATS
@@ -196,8 +198,8 @@ def train(
     else:
         ndcg = result.metrics.get("ndcg@10", float("nan"))
         click.echo(
-            f"version {result.version_id}: {result.model} {result.params} ({result.engine}) "
-            f"on snapshot "
+            f"version {result.version_id}: {result.model} ({plain(result.params)}) "
+            f"[{result.engine}] on snapshot "
             f"{result.snapshot_id}: ndcg@10 {ndcg:.4f}, fit {result.fit_seconds:.2f} s, "
             f"{result.artifact_bytes / 1e6:.1f} MB, total {result.wall_seconds:.1f} s"
         )
@@ -227,24 +229,38 @@ def models_cmd(app: AppContext, as_json: bool, events: bool) -> None:
         return
     if not rows:
         click.echo("no model versions yet: run `nextshow train`")
-    for row in rows:
-        metrics = row["metrics"]
-        click.echo(
-            f"{row['version']:>4}  {row['stage']:<10}  {row['model']:<18} "
-            f"ndcg@10 {metrics.get('ndcg@10', float('nan')):.4f}  "
-            f"p@10 {metrics.get('precision@10', float('nan')):.4f}  "
-            f"snapshot {row['snapshot']}  {row['created_at'][:19]}"
+    else:
+        echo_table(
+            ["version", "stage", "model", "ndcg@10", "p@10", "snapshot", "created (UTC)"],
+            [
+                [
+                    row["version"],
+                    row["stage"],
+                    row["model"],
+                    row["metrics"].get("ndcg@10"),
+                    row["metrics"].get("precision@10"),
+                    row["snapshot"],
+                    row["created_at"][:19].replace("T", " "),
+                ]
+                for row in rows
+            ],
         )
-    if events:
-        for event in history:
-            extra = (
-                f" (from {event['previous_production']})" if event["previous_production"] else ""
-            )
-            forced = " FORCED" if event["forced"] else ""
-            click.echo(
-                f"{event['at'][:19]}  {event['action']:<8} v{event['version']}{extra}{forced}"
-                f"  {event['reason'] or ''}"
-            )
+    if events and history:
+        click.echo()
+        echo_table(
+            ["at (UTC)", "action", "version", "from", "forced", "reason"],
+            [
+                [
+                    e["at"][:19].replace("T", " "),
+                    e["action"],
+                    e["version"],
+                    e["previous_production"] or "",
+                    "FORCED" if e["forced"] else "",
+                    e["reason"] or "",
+                ]
+                for e in history
+            ],
+        )
 
 
 @click.command("promote")

@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+import errno
+import socket
+
 import click
 
 from nextshow.cli.common import AppContext, long_running_logs, open_checked, pass_app
 from nextshow.runtime import Runtime
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail with a sentence (no traceback, exit 1) when ``host:port`` cannot be bound."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As uvicorn binds: SO_REUSEADDR, so a port in TIME_WAIT after a restart is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise click.ClickException(
+                    f"port {port} is in use; set NEXTSHOW_PORT or --port"
+                ) from exc
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
 
 
 @click.command()
@@ -43,6 +62,9 @@ def serve(
     settings = app.settings
     if threads is not None:
         settings = settings.model_copy(update={"worker_threads": threads})
+    host = host or settings.host
+    port = settings.port if port is None else port
+    check_port_free(host, port)  # before anything starts: a busy port fails at once
     runtime = open_checked(Runtime.from_settings(settings))  # refuse an old schema up front
     long_running_logs()
     child = None
@@ -55,8 +77,8 @@ def serve(
     try:
         uvicorn.run(
             create_app(settings, run_worker=worker and worker_mode == "thread", runtime=runtime),
-            host=host or settings.host,
-            port=settings.port if port is None else port,
+            host=host,
+            port=port,
             log_level="info",
             access_log=False,
         )
