@@ -83,7 +83,9 @@ def test_a_person_without_known_shows_is_named(site, tab):
     page.locator("#m2-name").fill("Alex")
     page.locator("#m2-show-1").fill("tt9999999")
     _ask(page)  # the field's check says so before anything is sent
-    expect(page.locator("#m2-show-1-status")).to_contain_text("No show has the IMDb id tt9999999")
+    expect(page.locator("#m2-show-1-status")).to_contain_text(
+        "Nothing in the catalogue matches “tt9999999”"
+    )
     expect(page.locator("#form-message")).to_have_text(
         "Please choose which show you mean, then ask again."
     )

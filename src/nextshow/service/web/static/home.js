@@ -215,7 +215,7 @@
       setStatus(field, `“${text}” is new to us: it will be added to the catalogue.`);
     } else {
       field.input.dataset.unresolved = "1";
-      setStatus(field, `We cannot find “${text}”. Type the show's title instead.`);
+      setStatus(field, `Nothing in the catalogue matches “${text}”. Type the show's title instead.`);
     }
   }
 
