@@ -2,9 +2,9 @@
 
 Training reads only snapshots, never the live tables. A snapshot is three files under
 ``snapshots/<id>/`` in the artifact store: ``shows.parquet``, ``ratings.parquet`` and
-``manifest.json`` (written last: a snapshot without a manifest is incomplete and ignored). The id
-is a hash of the two Parquet files and the like threshold, so exporting unchanged data gives the
-same id and writes nothing new.
+``manifest.json`` (written last: a snapshot without a manifest is incomplete and ignored), plus
+``credits.parquet`` when the catalogue has IMDb's people. The id is a hash of the Parquet files
+and the like threshold, so exporting unchanged data gives the same id and writes nothing new.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nextshow import __version__
-from nextshow.db.models import DatasetSnapshot, Rating, Show
+from nextshow.db.models import DatasetSnapshot, Person, Rating, Show, ShowCredit
 from nextshow.registry.artifact_store import ArtifactStore
 
 CHUNK_ROWS = 100_000
@@ -39,6 +39,17 @@ SHOWS_SCHEMA = pa.schema(
         ("imdb_rating", pa.float32()),
         ("imdb_votes", pa.int64()),
         ("user_submitted", pa.bool_()),
+    ]
+)
+# Who made and starred in each show (IMDb people datasets); written only when there are credits,
+# so a catalogue without them keeps the snapshot ids it always had.
+CREDITS_SCHEMA = pa.schema(
+    [
+        ("show_id", pa.int64()),
+        ("person_id", pa.int64()),
+        ("name", pa.string()),  # the nm id when name.basics was not imported
+        ("role", pa.string()),
+        ("ordering", pa.int32()),
     ]
 )
 RATINGS_SCHEMA = pa.schema(
@@ -136,7 +147,23 @@ def export_snapshot(
         ),
         RATINGS_SCHEMA,
     )
-    files, snapshot_id = _content_id(shows_bytes, ratings_bytes, like_threshold)
+    blobs = {"shows.parquet": shows_bytes, "ratings.parquet": ratings_bytes}
+    if session.scalar(select(ShowCredit.show_id).limit(1)) is not None:
+        credits_query = (
+            select(
+                ShowCredit.show_id,
+                ShowCredit.person_id,
+                func.coalesce(Person.name, Person.imdb_id),
+                ShowCredit.role,
+                ShowCredit.ordering,
+            )
+            .join(Person, Person.id == ShowCredit.person_id)
+            .order_by(ShowCredit.show_id, ShowCredit.person_id, ShowCredit.role)
+        )
+        blobs["credits.parquet"] = _parquet_bytes(
+            _batches(session, credits_query, CREDITS_SCHEMA, tuple), CREDITS_SCHEMA
+        )
+    files, snapshot_id = _content_id(blobs, like_threshold)
     key = f"snapshots/{snapshot_id}"
 
     if store.exists(f"{key}/manifest.json"):
@@ -167,31 +194,24 @@ def export_snapshot(
         code_version=__version__,
         files=files,
     )
-    _write_files(store, manifest, shows_bytes, ratings_bytes)
+    _write_files(store, manifest, blobs)
     _record(session, store, manifest)
     return manifest, True
 
 
-def _content_id(
-    shows_bytes: bytes, ratings_bytes: bytes, like_threshold: float
-) -> tuple[dict[str, str], str]:
+def _content_id(blobs: dict[str, bytes], like_threshold: float) -> tuple[dict[str, str], str]:
     """The files' checksums and the snapshot id they make (with the like threshold)."""
-    files = {
-        "shows.parquet": hashlib.sha256(shows_bytes).hexdigest(),
-        "ratings.parquet": hashlib.sha256(ratings_bytes).hexdigest(),
-    }
+    files = {name: hashlib.sha256(blob).hexdigest() for name, blob in blobs.items()}
     digest = hashlib.sha256(
         json.dumps({"files": files, "like_threshold": like_threshold}, sort_keys=True).encode()
     ).hexdigest()
     return files, digest[:16]
 
 
-def _write_files(
-    store: ArtifactStore, manifest: SnapshotManifest, shows_bytes: bytes, ratings_bytes: bytes
-) -> None:
+def _write_files(store: ArtifactStore, manifest: SnapshotManifest, blobs: dict[str, bytes]) -> None:
     key = f"snapshots/{manifest.id}"
-    store.write_bytes(f"{key}/shows.parquet", shows_bytes)
-    store.write_bytes(f"{key}/ratings.parquet", ratings_bytes)
+    for name, blob in blobs.items():
+        store.write_bytes(f"{key}/{name}", blob)
     store.write_bytes(f"{key}/manifest.json", manifest.to_json().encode())  # last: the commit
 
 
@@ -207,9 +227,11 @@ def snapshot_from_tables(
 
     Same files, manifest and id rule as :func:`export_snapshot`; not recorded in any database.
     """
-    shows_bytes = _parquet_bytes(iter([shows.cast(SHOWS_SCHEMA)]), SHOWS_SCHEMA)
-    ratings_bytes = _parquet_bytes(iter([ratings.cast(RATINGS_SCHEMA)]), RATINGS_SCHEMA)
-    files, snapshot_id = _content_id(shows_bytes, ratings_bytes, like_threshold)
+    blobs = {
+        "shows.parquet": _parquet_bytes(iter([shows.cast(SHOWS_SCHEMA)]), SHOWS_SCHEMA),
+        "ratings.parquet": _parquet_bytes(iter([ratings.cast(RATINGS_SCHEMA)]), RATINGS_SCHEMA),
+    }
+    files, snapshot_id = _content_id(blobs, like_threshold)
     liked = ratings.filter(ratings.column("liked"))
     manifest = SnapshotManifest(
         id=snapshot_id,
@@ -224,7 +246,7 @@ def snapshot_from_tables(
         code_version=__version__,
         files=files,
     )
-    _write_files(store, manifest, shows_bytes, ratings_bytes)
+    _write_files(store, manifest, blobs)
     return manifest
 
 
@@ -253,11 +275,12 @@ class SnapshotError(Exception):
 
 @dataclass(frozen=True)
 class SnapshotData:
-    """A snapshot read back: its manifest and its two tables."""
+    """A snapshot read back: its manifest and its tables (credits: None when it has none)."""
 
     manifest: SnapshotManifest
     shows: pa.Table
     ratings: pa.Table
+    credits: pa.Table | None = None
 
 
 def read_snapshot(store: ArtifactStore, snapshot_id: str) -> SnapshotData:
@@ -273,7 +296,9 @@ def read_snapshot(store: ArtifactStore, snapshot_id: str) -> SnapshotData:
         if hashlib.sha256(data).hexdigest() != expected:
             raise SnapshotError(f"{store.uri(f'{key}/{name}')}: checksum does not match manifest")
         tables[name] = pq.read_table(io.BytesIO(data))
-    return SnapshotData(manifest, tables["shows.parquet"], tables["ratings.parquet"])
+    return SnapshotData(
+        manifest, tables["shows.parquet"], tables["ratings.parquet"], tables.get("credits.parquet")
+    )
 
 
 def latest_snapshot_id(session: Session) -> str | None:
