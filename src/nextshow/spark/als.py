@@ -40,8 +40,17 @@ def als_item_factors(
     seed: int = SEED,
 ) -> np.ndarray:
     """Show factors (n_shows x factors, float64) from MLlib's ALS on ``likes`` (user, col)."""
+    from pyspark.ml.param import Params
     from pyspark.ml.recommendation import ALS
     from pyspark.sql import functions as F
+
+    # zope.interface (imported with scrapy/twisted by the collector, e.g. earlier in the same
+    # test process) leaves a `__provides__` descriptor on typing.Generic that raises
+    # AttributeError when read through a subclass; pyspark's Params._copy_params reads every name
+    # in dir(cls) of every ML class and would trip over it. A plain attribute on their common base
+    # shadows the descriptor.
+    if "__provides__" not in Params.__dict__:
+        Params.__provides__ = None
 
     # MLlib needs int ids: database user ids fit (checked, not silently wrapped).
     top = likes.agg(F.max(USER)).first()[0] or 0
