@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     gate_tolerance: float = Field(
         default=0.0, ge=0.0, lt=1.0, description="How much worse (relative) a candidate may be."
     )
+    min_support: int = Field(
+        default=5,
+        ge=1,
+        description="Distinct likers a show without an IMDb id needs before it is recommended.",
+    )
     retrain_min_new_likes: int = Field(
         default=1000, ge=0, description="Retrain when this many likes arrived; 0 turns it off."
     )

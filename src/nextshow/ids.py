@@ -13,11 +13,11 @@ MIN_DIGITS = 7
 MAX_DIGITS = 10
 RULE = f"tt + {MIN_DIGITS} to {MAX_DIGITS} digits"
 
-_ID = re.compile(rf"^tt\d{{{MIN_DIGITS},{MAX_DIGITS}}}$")
+_ID = re.compile(rf"tt[0-9]{{{MIN_DIGITS},{MAX_DIGITS}}}\Z")  # ASCII digits, not any \d
 # A bare id or an IMDb title URL ("https://www.imdb.com/title/tt0903747/?ref_=nv"), as pasted.
 _ID_OR_URL = re.compile(
-    rf"^(?:https?://)?(?:(?:www|m)\.)?(?:imdb\.com/title/)?(tt\d{{{MIN_DIGITS},{MAX_DIGITS}}})"
-    r"/?(?:[?#].*)?$",
+    rf"^(?:https?://)?(?:(?:www|m)\.)?(?:imdb\.com/title/)?(tt[0-9]{{{MIN_DIGITS},{MAX_DIGITS}}})"
+    r"/?(?:[?#].*)?\Z",
     re.IGNORECASE,
 )
 

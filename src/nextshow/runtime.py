@@ -79,6 +79,7 @@ class Runtime:
                     self.artifacts,
                     self.settings.model_cache_dir,
                     poll_seconds=self.settings.model_poll_seconds,
+                    min_support=self.settings.min_support,
                 )
                 holder.start()
                 self.__dict__["_holder"] = holder

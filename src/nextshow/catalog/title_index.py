@@ -255,7 +255,10 @@ class TitleIndex:
 
 
 def load_title_index(session: Session) -> TitleIndex:
-    """Build the index from the ``shows`` table (one query; ~10k shows take well under a second)."""
+    """Build the index from the ``shows`` table (one query; ~10k shows take well under a second).
+
+    Only active shows: pending and rejected user titles are never offered to anyone.
+    """
     rows = session.execute(
         select(
             Show.id,
@@ -267,6 +270,8 @@ def load_title_index(session: Session) -> TitleIndex:
             Show.imdb_id,
             Show.imdb_votes,
             Show.genres,
-        ).order_by(Show.id)
+        )
+        .where(Show.status == "active")
+        .order_by(Show.id)
     )
     return TitleIndex(ShowRow(*row) for row in rows)

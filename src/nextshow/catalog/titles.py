@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import unicodedata
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
@@ -133,7 +134,24 @@ def clean_title_text(text: str) -> str:
         raise ValueError(
             f"title is {len(stripped)} characters long; at most {MAX_TITLE_LENGTH} are allowed"
         )
+    bad = first_control_character(stripped)
+    if bad is not None:
+        raise ValueError(f"title contains the control character U+{ord(bad):04X}")
     return stripped
+
+
+# Bidirectional overrides and isolates reorder what is displayed: a title can look like another.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def first_control_character(text: str) -> str | None:
+    """The first character that has no place in a title (C0/C1 controls such as NUL and the ESC
+    of ANSI escapes, surrogates, unassigned or private-use code points, bidi overrides), or None.
+    """
+    for char in text:
+        if unicodedata.category(char) in ("Cc", "Cs", "Co", "Cn") or char in _BIDI_CONTROLS:
+            return char
+    return None
 
 
 def popularity(votes: int | None) -> float:

@@ -1,10 +1,10 @@
-"""Shows users type that the catalogue lacks: created once, joining the index when committed."""
+"""Shows users type that the catalogue lacks: created once, pending until confirmed."""
 
 from __future__ import annotations
 
 import logging
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nextshow.catalog.normalize import normalize_title
@@ -25,38 +25,24 @@ from nextshow.ids import parse_imdb_id
 
 log = logging.getLogger(__name__)
 
-_PENDING_KEY = "nextshow.matching.pending_index_adds"
-
-
-def _add_when_committed(session: Session, index: TitleIndex, row: ShowRow) -> None:
-    """Add ``row`` to ``index`` once the session's transaction commits; drop it on rollback.
-
-    The index is shared by every request of a web process: a show that is rolled back must never
-    become findable there, or later requests would rate a show id that does not exist.
-    """
-    pending: list[tuple[TitleIndex, ShowRow]] | None = session.info.get(_PENDING_KEY)
-    if pending is None:
-        pending = []
-        session.info[_PENDING_KEY] = pending
-
-        def on_commit(sess: Session) -> None:
-            items = list(sess.info.get(_PENDING_KEY, ()))
-            sess.info.get(_PENDING_KEY, []).clear()
-            for target, item in items:
-                target.add(item)
-
-        def on_rollback(sess: Session) -> None:
-            sess.info.get(_PENDING_KEY, []).clear()
-
-        event.listen(session, "after_commit", on_commit)
-        event.listen(session, "after_rollback", on_rollback)
-    pending.append((index, row))
-
 
 def _user_show(session: Session, external_id: str) -> Show | None:
     return session.scalars(
         select(Show).where(Show.source == USER_SOURCE, Show.external_id == external_id)
     ).one_or_none()
+
+
+def catalogue_twin(session: Session, normalized: str, year: int | None) -> Show | None:
+    """A show already in the catalogue under the same normalised title (and year, when given).
+
+    "Breaking Bad (?)" typed on the web and "Breaking Bad (2008)" from an import are one show.
+    Active shows win over pending ones, and the lowest id over later ones, so the answer is stable.
+    """
+    query = select(Show).where(Show.normalized_title == normalized, Show.status != "rejected")
+    if year is not None:
+        query = query.where((Show.start_year == year) | Show.start_year.is_(None))
+    query = query.order_by((Show.status != "active"), Show.id).limit(1)
+    return session.scalars(query).first()
 
 
 def get_or_create_user_show(
@@ -77,7 +63,7 @@ def get_or_create_user_show(
     if len(normalized) > limits.TITLE:  # shows.normalized_title is VARCHAR(512)
         raise ValueError("title is too long once '&' is spelled out; shorten it")
     external_id = user_external_id(normalized, year)
-    show = _user_show(session, external_id)
+    show = _user_show(session, external_id) or catalogue_twin(session, normalized, year)
     if show is not None:
         return show, False
 
@@ -91,6 +77,7 @@ def get_or_create_user_show(
             source=USER_SOURCE,
             external_id=external_id,
             user_submitted=True,
+            status="pending",
             created_at=now,
             updated_at=now,
         )
@@ -120,13 +107,16 @@ def resolve_or_create(
 ) -> MatchResult:
     """Match ``text``; when nothing matches, create a user-submitted show for it.
 
-    The new show has ``source="user"``, ``user_submitted=True`` and ``external_id`` = normalised
-    title (plus ``" (year)"`` when given), so the same unknown title typed twice, by two requests
-    at once or by two processes, ends as one row (see :func:`get_or_create_user_show`).
+    The new show has ``source="user"``, ``user_submitted=True``, ``status="pending"`` and
+    ``external_id`` = normalised title (plus ``" (year)"`` when given), so the same unknown title
+    typed twice, by two requests at once or by two processes, ends as one row (see
+    :func:`get_or_create_user_show`); a title the catalogue already holds under the same
+    normalised title and year is that show.
 
-    The caller owns the transaction and must commit it; the show joins ``index`` only when that
-    commit happens, so a rolled-back show never becomes findable. Until then, repeating the call
-    in the same session finds the row by its external id. Returns ``created`` with ``show_id``
+    A pending show never joins the shared ``index``: one visitor's typing must not reach anyone
+    else's autocomplete. Typing it again finds the row by its external id, so its likes are kept;
+    it joins the index when approved (see :mod:`nextshow.catalog.review`). The caller owns the
+    transaction and must commit it. Returns ``created`` with ``show_id``
     for a new show, ``matched`` for one that existed; other statuses as
     :meth:`TitleIndex.match`. An IMDb id that is not in the catalogue stays ``not_found``: no
     show can be made from an id alone.
@@ -140,8 +130,6 @@ def resolve_or_create(
         return result
     show, created = get_or_create_user_show(session, title=result.title, year=result.year)
     row = ShowRow.from_show(show)
-    if row.id not in index:
-        _add_when_committed(session, index, row)
     hit = Hit.of(row, 100.0, "created" if created else "exact")
     status: MatchStatus = "created" if created else "matched"
     return MatchResult(

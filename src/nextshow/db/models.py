@@ -40,11 +40,17 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+# A show's review state: user-submitted titles start "pending" (recorded, their likes kept, but
+# neither searchable nor recommended) until an import, a threshold or an operator confirms them.
+SHOW_STATUSES = ("active", "pending", "rejected")
+
+
 class Show(Base):
     """A title in the catalogue (mostly TV series; films from the demo data)."""
 
     __tablename__ = "shows"
     __table_args__ = (
+        CheckConstraint("status IN ('active', 'pending', 'rejected')", name="status_known"),
         UniqueConstraint("source", "external_id", name="uq_shows_source_external_id"),
         Index("ix_shows_normalized_title", "normalized_title"),
     )
@@ -65,6 +71,7 @@ class Show(Base):
     source: Mapped[str] = mapped_column(String(32))
     external_id: Mapped[str | None] = mapped_column(String(limits.EXTERNAL_ID))
     user_submitted: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -82,6 +89,10 @@ class User(Base):
     source: Mapped[str] = mapped_column(String(32))
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# Ratings.source of likes recorded from web requests (the feedback loop): anonymous, untrusted.
+FEEDBACK_SOURCE = "web"
 
 
 class Rating(Base):

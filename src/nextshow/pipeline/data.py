@@ -12,10 +12,13 @@ from nextshow.registry.snapshots import SnapshotData
 
 
 def likes_matrix(
-    ratings: pa.Table,
+    ratings: pa.Table, cutoff: int | None = None
 ) -> tuple[sp.csr_matrix, sp.csr_matrix | None, np.ndarray, np.ndarray]:
     """Likes (users x shows CSR), their timestamps (same sparsity; None when any is missing), and
     the database user ids and show ids of the rows and columns.
+
+    Timestamps after ``cutoff`` (the snapshot's, see ``SnapshotManifest.cutoff``) are clipped to
+    it: the newest trusted like, not the newest request, is the "now" of time-decayed models.
 
     Only users and shows with at least one like get a row or column; ids are sorted, so the same
     snapshot always gives the same matrices.
@@ -27,6 +30,8 @@ def likes_matrix(
     user_ids, rows = np.unique(users, return_inverse=True)
     show_ids, cols = np.unique(shows, return_inverse=True)
     times = np.asarray(rated_at, dtype=np.float64)
+    if cutoff is not None:
+        times = np.minimum(times, float(cutoff))  # NaN (unknown time) stays NaN
     likes, timestamps = csr_pair(rows, cols, times, (len(user_ids), len(show_ids)))
     if len(times) == 0 or np.isnan(times).any():
         return likes, None, user_ids, show_ids
@@ -40,7 +45,7 @@ def interactions_from_snapshot(data: SnapshotData) -> Interactions:
 
     Vectorised (no per-row Python) because the original-scale set has half a million ratings.
     """
-    likes, timestamps, user_ids, show_ids = likes_matrix(data.ratings)
+    likes, timestamps, user_ids, show_ids = likes_matrix(data.ratings, data.manifest.cutoff)
     shows = data.shows
     all_ids = shows.column("show_id").to_numpy()
     position = {int(show_id): i for i, show_id in enumerate(all_ids)}

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from nextshow.config import Settings
+from nextshow.pipeline.frozen_gate import frozen_split, score_version
 from nextshow.pipeline.train import TrainOptions, evaluate_on_snapshot
 from nextshow.registry.artifact_store import ArtifactStore
 from nextshow.registry.versions import (
@@ -61,12 +62,46 @@ def gate_decision(
         )
         production_id = current.id
     baseline = evaluate_on_snapshot(store, snapshot_id, recipe).metrics
-    return gate(
+    on_snapshot = gate(
         version_metrics(candidate),
         baseline,
         metric=metric,
         tolerance=tolerance,
-        basis=f"version {production_id}'s recipe re-evaluated on snapshot {snapshot_id}",
+        basis=f"snapshot check: version {production_id}'s recipe re-evaluated on snapshot "
+        f"{snapshot_id}",
+    )
+    if not on_snapshot.passed:
+        return on_snapshot
+    on_frozen = frozen_split_gate(
+        sessions, store, candidate_id=version_id, metric=metric, tolerance=tolerance
+    )
+    return on_frozen if not on_frozen.passed else on_snapshot
+
+
+def frozen_split_gate(
+    sessions: sessionmaker[Session],
+    store: ArtifactStore,
+    *,
+    candidate_id: int,
+    metric: str,
+    tolerance: float,
+) -> GateDecision:
+    """Candidate and production artifacts scored on production's frozen test split."""
+    with sessions() as session:
+        candidate = get_version(session, candidate_id)
+        current = production_version(session)
+        if current is None:
+            return gate(version_metrics(candidate), None, metric=metric, tolerance=tolerance)
+        session.expunge_all()  # detached rows keep their loaded columns for the scoring below
+    frozen = frozen_split(store, current.snapshot_id)
+    k = int(metric.rsplit("@", 1)[1]) if "@" in metric else 10
+    return gate(
+        score_version(store, candidate, frozen, k=k),
+        score_version(store, current, frozen, k=k),
+        metric=metric,
+        tolerance=tolerance,
+        basis=f"frozen-split check: both versions on production {current.id}'s test split of "
+        f"snapshot {current.snapshot_id}",
     )
 
 

@@ -18,6 +18,7 @@ from nextshow.ratings.records import (
     ParsedRating,
     ShowRef,
     decode_line,
+    parse_rating,
     parse_timestamp,
     parse_year,
     split_title,
@@ -111,9 +112,9 @@ def _csv_row(
     rating: float | None = None
     if values.get("rating"):
         try:
-            rating = float(values["rating"])
-        except ValueError:
-            return bad("rating", f"rating is not a number: {values['rating']!r}")
+            rating = parse_rating(values["rating"])
+        except ValueError as exc:
+            return bad("rating", str(exc))
         if not 0.0 <= rating <= 10.0:
             return bad("rating", f"rating {values['rating']} outside 0–10")
     liked: bool | None = None

@@ -7,11 +7,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from nextshow.ids import format_imdb_id
 from nextshow.ratings.items import movielens_key
-from nextshow.ratings.records import DIGITS, MAX_USER_KEY, ItemInfo, ParsedRating, ShowRef
+from nextshow.ratings.records import (
+    DIGITS,
+    MAX_USER_KEY,
+    ItemInfo,
+    ParsedRating,
+    ShowRef,
+    parse_rating,
+    parse_timestamp,
+)
 from nextshow.rejects import Reject
 
 
@@ -37,17 +45,17 @@ def _rating_and_time(
     value, stamp = parts[2], parts[3]
     low, high, factor = scale
     try:
-        rating = float(value)
-    except ValueError:
-        return Reject(file, number, "rating", f"rating is not a number: {value!r}", text)
+        rating = parse_rating(value)
+    except ValueError as exc:
+        return Reject(file, number, "rating", str(exc), text)
     if not low <= rating <= high:  # also false for NaN
         return Reject(file, number, "rating", f"rating {value} outside {low:g}–{high:g}", text)
     if not DIGITS.match(stamp):
         return Reject(file, number, "timestamp", f"not a unix timestamp: {stamp!r}", text)
     try:
-        return rating * factor, datetime.fromtimestamp(int(stamp), UTC)
-    except (OverflowError, OSError, ValueError):
-        return Reject(file, number, "timestamp", f"timestamp out of range: {stamp!r}", text)
+        return rating * factor, parse_timestamp(stamp)
+    except ValueError as exc:
+        return Reject(file, number, "timestamp", str(exc), text)
 
 
 def movietweetings_line(

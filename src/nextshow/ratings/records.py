@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from nextshow.catalog.normalize import split_title_year
@@ -20,7 +20,17 @@ MAX_USER_KEY = limits.USER_EXTERNAL_ID
 MAX_TITLE = limits.TITLE
 MAX_GENRES = limits.GENRES
 
-DIGITS = re.compile(r"^\d+$")
+# Ids and unix times: ASCII digits only (``\d`` would also take Arabic-Indic and other digits),
+# and no longer than IMDb's longest id, so a 35-digit zero-padded id is refused, not truncated.
+DIGITS = re.compile(r"[0-9]{1,10}\Z")
+_RATING = re.compile(r"[0-9]{1,3}(\.[0-9]{1,6})?\Z")
+
+
+def parse_rating(text: str) -> float:
+    """A rating written with ASCII digits (``8``, ``4.5``) -> float; ValueError otherwise."""
+    if not _RATING.match(text):
+        raise ValueError(f"rating is not a number: {text!r}")
+    return float(text)
 
 
 @dataclass(frozen=True)
@@ -83,22 +93,37 @@ def decode_line(path: Path, number: int, line: bytes) -> str | Reject:
     return text.lstrip("\ufeff") if number == 1 else text
 
 
-def parse_timestamp(text: str) -> datetime:
+# Likes older than this predate any rating source nextshow reads; one row dated year 1 or 9999
+# would otherwise become the "now" or the "long ago" of every time-decayed model.
+EARLIEST_TIMESTAMP = datetime(1990, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
+
+
+def parse_timestamp(text: str, *, now: datetime | None = None) -> datetime:
     """Unix seconds (``1365029107``) or ISO 8601 (``2013-04-03T22:45:07Z``) -> aware UTC datetime.
 
-    Raises ValueError when it is neither; a naive ISO time is taken as UTC.
+    Raises ValueError when it is neither, or outside [1990-01-01, ``now`` + 1 day]; a naive ISO
+    time is taken as UTC.
     """
     text = text.strip()
-    if re.fullmatch(r"-?\d+(\.\d+)?", text):
+    if re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", text):
         try:
-            return datetime.fromtimestamp(float(text), UTC)
-        except (OverflowError, OSError) as exc:
+            value = datetime.fromtimestamp(float(text), UTC)
+        except (OverflowError, OSError, ValueError) as exc:
             raise ValueError(f"timestamp out of range: {text!r}") from exc
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError as exc:
-        raise ValueError(f"not a unix time or ISO 8601 timestamp: {text!r}") from exc
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    else:
+        try:
+            value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError as exc:
+            raise ValueError(f"not a unix time or ISO 8601 timestamp: {text!r}") from exc
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    latest = (now or datetime.now(UTC)) + FUTURE_SLACK
+    if not EARLIEST_TIMESTAMP <= value <= latest:
+        raise ValueError(
+            f"timestamp {value.isoformat()} is outside [{EARLIEST_TIMESTAMP.date()}, "
+            f"{latest.date()}]: {text!r}"
+        )
+    return value
 
 
 def parse_year(text: str) -> int:

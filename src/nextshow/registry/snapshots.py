@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nextshow import __version__
-from nextshow.db.models import DatasetSnapshot, Rating, Show
+from nextshow.db.models import FEEDBACK_SOURCE, DatasetSnapshot, Rating, Show
 from nextshow.registry.artifact_store import ArtifactStore
 
 CHUNK_ROWS = 100_000
@@ -67,6 +67,10 @@ class SnapshotManifest:
     source: str
     code_version: str
     files: dict[str, str]  # name -> sha256
+    # Unix time time-decay is measured against: the newest rated_at outside the feedback loop
+    # (any rated_at when there is none). Likes stamped later count as of this time, so a few
+    # requests stamped "now" on 2013 data cannot make every other like look ancient.
+    cutoff: int | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -136,7 +140,11 @@ def export_snapshot(
         ),
         RATINGS_SCHEMA,
     )
-    files, snapshot_id = _content_id(shows_bytes, ratings_bytes, like_threshold)
+    cutoff = _unix(
+        session.scalar(select(func.max(Rating.rated_at)).where(Rating.source != FEEDBACK_SOURCE))
+        or session.scalar(select(func.max(Rating.rated_at)))
+    )
+    files, snapshot_id = _content_id(shows_bytes, ratings_bytes, like_threshold, cutoff)
     key = f"snapshots/{snapshot_id}"
 
     if store.exists(f"{key}/manifest.json"):
@@ -166,6 +174,7 @@ def export_snapshot(
         source=source,
         code_version=__version__,
         files=files,
+        cutoff=cutoff,
     )
     _write_files(store, manifest, shows_bytes, ratings_bytes)
     _record(session, store, manifest)
@@ -173,16 +182,18 @@ def export_snapshot(
 
 
 def _content_id(
-    shows_bytes: bytes, ratings_bytes: bytes, like_threshold: float
+    shows_bytes: bytes, ratings_bytes: bytes, like_threshold: float, cutoff: int | None = None
 ) -> tuple[dict[str, str], str]:
-    """The files' checksums and the snapshot id they make (with the like threshold)."""
+    """The files' checksums and the snapshot id they make (with the like threshold and, when
+    known, the decay cut-off: the same rows with another cut-off train another model)."""
     files = {
         "shows.parquet": hashlib.sha256(shows_bytes).hexdigest(),
         "ratings.parquet": hashlib.sha256(ratings_bytes).hexdigest(),
     }
-    digest = hashlib.sha256(
-        json.dumps({"files": files, "like_threshold": like_threshold}, sort_keys=True).encode()
-    ).hexdigest()
+    payload: dict[str, object] = {"files": files, "like_threshold": like_threshold}
+    if cutoff is not None:
+        payload["cutoff"] = cutoff
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     return files, digest[:16]
 
 

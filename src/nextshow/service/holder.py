@@ -24,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from nextshow.catalog.review import unrecommendable_show_ids
 from nextshow.db.models import ModelVersion, Rating, Show
 from nextshow.recommenders.artifact import ArtifactError
 from nextshow.recommenders.base import Recommender
@@ -66,6 +67,13 @@ class ServingModel:
     popular: tuple[Scored, ...]  # for the fallback, and for likes the model does not know
     details: dict[int, ShowPublic]  # the shows of the model and of the popularity list
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Show ids never to offer (pending, rejected, or too few distinct likers; see catalog.review).
+    blocked: frozenset[int] = frozenset()
+    blocked_columns: tuple[int, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        columns = sorted(i for i in map(self.vocabulary.index_of, self.blocked) if i is not None)
+        object.__setattr__(self, "blocked_columns", tuple(columns))
 
     @property
     def fallback(self) -> bool:
@@ -91,10 +99,12 @@ class ServingModel:
                 ids = self.vocabulary.show_ids
                 return [
                     Scored(int(ids[r.show]), r.score, tuple(int(ids[b]) for b in r.because))
-                    for r in self.recommender.recommend(found.indices, n)
+                    for r in self.recommender.recommend(
+                        found.indices, n, exclude=self.blocked_columns or None
+                    )
                 ], False
-        liked = set(liked_show_ids)
-        return [p for p in self.popular if p.show_id not in liked][:n], True
+        skip = set(liked_show_ids) | self.blocked
+        return [p for p in self.popular if p.show_id not in skip][:n], True
 
 
 def popular_shows(session: Session, limit: int = FALLBACK_SIZE) -> list[Scored]:
@@ -152,8 +162,10 @@ class ModelHolder:
         cache_dir: Path,
         *,
         poll_seconds: float = 5.0,
+        min_support: int = 5,
     ) -> None:
         self._sessions = sessions
+        self._min_support = min_support
         self._store = store
         self._cache_dir = cache_dir
         self._poll_seconds = poll_seconds
@@ -248,6 +260,7 @@ class ModelHolder:
             details = show_details(
                 session, [*vocabulary.show_ids.tolist(), *(p.show_id for p in popular)]
             )
+            blocked = unrecommendable_show_ids(session, min_support=self._min_support)
         log.info("loaded version %s in %.2fs", version.id, time.perf_counter() - started)
         return ServingModel(
             version_id=version.id,
@@ -256,12 +269,14 @@ class ModelHolder:
             vocabulary=vocabulary,
             popular=tuple(popular),
             details=details,
+            blocked=frozenset(blocked),
         )
 
     def _build_fallback(self) -> ServingModel:
         with self._sessions() as session:
             popular = popular_shows(session)
             details = show_details(session, (p.show_id for p in popular))
+            blocked = unrecommendable_show_ids(session, min_support=self._min_support)
         self._fallback_built = time.monotonic()
         log.warning("no production model: answering with popularity (%d shows)", len(popular))
         return ServingModel(
@@ -271,6 +286,7 @@ class ModelHolder:
             vocabulary=ShowVocabulary.positional(0),
             popular=tuple(popular),
             details=details,
+            blocked=frozenset(blocked),
         )
 
     def start(self) -> None:

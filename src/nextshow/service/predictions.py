@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from nextshow.db.models import PredictionRequest, Rating, User, utcnow
+from nextshow.db.models import FEEDBACK_SOURCE, PredictionRequest, Rating, User, utcnow
 from nextshow.db.upsert import conflict_insert
 from nextshow.schemas.predictions import InputMatch, InputMatches
 from nextshow.service.holder import ServingModel
@@ -36,7 +36,7 @@ except ImportError:  # Windows: the thread lock alone (one process per database 
 
 log = logging.getLogger(__name__)
 
-WEB_SOURCE = "web"
+WEB_SOURCE = FEEDBACK_SOURCE
 
 
 class IdempotencyConflict(Exception):

@@ -1,0 +1,114 @@
+"""Review of user-submitted shows, and which shows may be recommended at all.
+
+A title typed on the web is data to weigh, not a catalogue entry: it stays ``pending`` (its likes
+are kept) until an operator approves it, merges it into the show it really is, or rejects it.
+Shared by the ``nextshow shows`` commands and the admin API routes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import delete, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from nextshow.db.models import Rating, Show
+from nextshow.db.upsert import insert_ignoring_conflicts
+
+log = logging.getLogger(__name__)
+
+
+class ReviewError(LookupError):
+    """The show to review does not exist or is in the wrong state."""
+
+
+def pending_shows(session: Session, *, limit: int = 100) -> list[tuple[Show, int]]:
+    """Pending shows, oldest first, each with its number of distinct likers."""
+    likers = (
+        select(Rating.show_id, func.count(func.distinct(Rating.user_id)).label("likers"))
+        .where(Rating.liked)
+        .group_by(Rating.show_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Show, func.coalesce(likers.c.likers, 0))
+        .outerjoin(likers, likers.c.show_id == Show.id)
+        .where(Show.status == "pending")
+        .order_by(Show.created_at, Show.id)
+        .limit(limit)
+    ).all()
+    return [(show, int(count)) for show, count in rows]
+
+
+def _get(session: Session, show_id: int, *, pending: bool = True) -> Show:
+    show = session.get(Show, show_id)
+    if show is None:
+        raise ReviewError(f"show {show_id} does not exist")
+    if pending and show.status != "pending":
+        raise ReviewError(f"show {show_id} is {show.status}, not pending")
+    return show
+
+
+def approve(session: Session, show_id: int) -> Show:
+    """Make a pending show active: searchable and recommendable. The caller commits."""
+    show = _get(session, show_id)
+    show.status = "active"
+    log.info("approved show %s %r", show.id, show.title)
+    return show
+
+
+def reject(session: Session, show_id: int) -> Show:
+    """Keep a pending show (and its likes) out of search and recommendations for good."""
+    show = _get(session, show_id)
+    show.status = "rejected"
+    log.info("rejected show %s %r", show.id, show.title)
+    return show
+
+
+def merge(session: Session, show_id: int, *, into: int) -> Show:
+    """Move a pending show's ratings to the show it really is, then delete it.
+
+    A user who rated both keeps the rating of ``into``. The caller commits. Returns ``into``.
+    """
+    show = _get(session, show_id)
+    target = _get(session, into, pending=False)
+    if target.id == show.id:
+        raise ReviewError(f"cannot merge show {show_id} into itself")
+    moved = select(
+        Rating.user_id,
+        literal(target.id).label("show_id"),
+        Rating.rating,
+        Rating.liked,
+        Rating.source,
+        Rating.rated_at,
+        Rating.updated_at,
+    ).where(Rating.show_id == show.id)
+    rows = [dict(row._mapping) for row in session.execute(moved)]
+    if rows:
+        insert_ignoring_conflicts(session, Rating.__table__, rows)
+    session.execute(delete(Rating).where(Rating.show_id == show.id))
+    session.delete(show)
+    log.info("merged show %s into %s (%d ratings)", show_id, target.id, len(rows))
+    return target
+
+
+def unrecommendable_show_ids(session: Session, *, min_support: int) -> set[int]:
+    """Shows no one may be offered: not active, or without an IMDb id and with fewer than
+    ``min_support`` distinct likers (a handful of anonymous requests cannot lift a show)."""
+    likers = (
+        select(Rating.show_id, func.count(func.distinct(Rating.user_id)).label("likers"))
+        .where(Rating.liked)
+        .group_by(Rating.show_id)
+        .subquery()
+    )
+    rows = session.scalars(
+        select(Show.id)
+        .outerjoin(likers, likers.c.show_id == Show.id)
+        .where(
+            or_(
+                Show.status != "active",
+                Show.imdb_id.is_(None) & (func.coalesce(likers.c.likers, 0) < min_support),
+            )
+        )
+    )
+    return {int(i) for i in rows}

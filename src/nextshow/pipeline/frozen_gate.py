@@ -1,0 +1,71 @@
+"""The gate's second check: candidate and production scored on production's own frozen test split.
+
+Re-evaluating production's recipe on the candidate's snapshot cannot see poisoning: the poisoned
+likes are in that snapshot's training *and* test parts, so both recipes are judged by the
+attacker's data. Production's snapshot is immutable and predates the candidate's new likes, so its
+held-out likes are a reference no later request can touch. Both trained artifacts recommend for
+that split's test users from their training likes, and are scored against the held-out likes.
+
+The candidate has usually been trained on a snapshot that contains those held-out likes, which can
+only flatter it: the check is conservative, it refuses a candidate only when it is clearly worse.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nextshow.db.models import ModelVersion
+from nextshow.evaluation.metrics import score_users
+from nextshow.evaluation.splits import Split, TemporalHoldout
+from nextshow.pipeline.data import interactions_from_snapshot
+from nextshow.recommenders.kinds import load_artifact
+from nextshow.registry.artifact_store import ArtifactStore
+from nextshow.registry.loading import fetch_artifact
+from nextshow.registry.snapshots import read_snapshot
+
+
+@dataclass(frozen=True)
+class FrozenSplit:
+    """A snapshot's holdout split and the database show id of each of its columns."""
+
+    snapshot_id: str
+    split: Split
+    show_ids: np.ndarray
+
+
+def frozen_split(store: ArtifactStore, snapshot_id: str, *, min_likes: int = 5) -> FrozenSplit:
+    """The holdout split of ``snapshot_id``, made exactly as training made it (deterministic)."""
+    interactions = interactions_from_snapshot(read_snapshot(store, snapshot_id))
+    split = TemporalHoldout(min_likes=min_likes).split(interactions.likes, interactions.timestamps)
+    return FrozenSplit(snapshot_id, split, interactions.metadata.show_ids.astype(np.int64))
+
+
+def score_version(
+    store: ArtifactStore, version: ModelVersion, frozen: FrozenSplit, *, k: int = 10
+) -> dict[str, float]:
+    """Every metric at ``k`` of a registered version on the frozen split.
+
+    Liked shows the model does not know are left out of its input; its recommendations of shows
+    the split does not know can never be relevant, so they count as misses.
+    """
+    with tempfile.TemporaryDirectory(prefix="gate-") as tmp:
+        model = load_artifact(fetch_artifact(store, version, Path(tmp)))
+    model_ids = model.vocabulary_.show_ids
+    to_model = {int(s): i for i, s in enumerate(model_ids.tolist())}
+    to_split = {int(s): i for i, s in enumerate(frozen.show_ids.tolist())}
+    split = frozen.split
+    users = split.test_users
+    liked = [
+        [to_model[s] for s in frozen.show_ids[split.liked(int(u))].tolist() if s in to_model]
+        for u in users
+    ]
+    known = [i for i, shows in enumerate(liked) if shows]
+    recommended: list[list[int]] = [[] for _ in users]  # nothing known: nothing recommended
+    for i, row in zip(known, model.recommend_batch([liked[i] for i in known], k), strict=True):
+        recommended[i] = [to_split.get(int(model_ids[r.show]), -1) for r in row]
+    relevant = [split.held_out(int(u)) for u in users]
+    return score_users(recommended, relevant, k, split.n_shows)
