@@ -1,40 +1,128 @@
-"""Reading plain or gzip-compressed text files line by line, with progress, shared by importers."""
+"""Reading plain or gzip-compressed text files line by line, with progress, shared by importers.
+
+Memory stays bounded whatever the file holds: a line longer than :data:`MAX_LINE_BYTES` is
+skipped in chunks and reported as an :class:`OverlongLine` (never read whole), and gzip input
+that expands beyond :data:`GZIP_MAX_RATIO` times its compressed size (past a floor of
+:data:`GZIP_RATIO_FLOOR` bytes) is refused as a probable decompression bomb. A truncated or
+corrupt gzip raises :class:`InputAborted` naming the file and line, after every line before it.
+"""
 
 from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 _PROGRESS_EVERY = 4096  # lines between progress callbacks
+MAX_LINE_BYTES = 64 * 1024  # far beyond any rating or IMDb line; longer is garbage or an attack
+GZIP_MAX_RATIO = 100  # text rating files compress 4-10x; 100x is not a rating file
+GZIP_RATIO_FLOOR = 64 * 1024 * 1024  # below this much decompressed data the ratio is not checked
+_SKIP_CHUNK = 64 * 1024
 
 ProgressCallback = Callable[[int], object]
 
 
+@dataclass(frozen=True)
+class OverlongLine:
+    """Stands for a line longer than the limit: only its length was counted."""
+
+    length: int
+
+    def reason(self) -> str:
+        return f"line is {self.length:,} bytes long; at most {MAX_LINE_BYTES:,} are read"
+
+
+class InputAborted(Exception):
+    """The file cannot be read on: truncated or corrupt gzip, or a decompression bomb."""
+
+    def __init__(self, path: Path, line: int, reason: str) -> None:
+        super().__init__(f"{path}: stopped after line {line}: {reason}")
+        self.path = path
+        self.line = line
+
+
+class _Guarded:
+    """Reads lines of at most ``limit`` bytes and checks the gzip expansion ratio as it goes."""
+
+    def __init__(self, raw: io.BufferedReader, stream: io.BufferedIOBase, gzipped: bool) -> None:
+        self._raw = raw
+        self._stream = stream
+        self._gzipped = gzipped
+        self.decompressed = 0
+
+    def readline(self, limit: int) -> bytes:
+        data = self._stream.readline(limit)
+        self.decompressed += len(data)
+        if (
+            self._gzipped
+            and self.decompressed > GZIP_RATIO_FLOOR
+            and self.decompressed > GZIP_MAX_RATIO * max(self._raw.tell(), 1)
+        ):
+            raise ValueError(
+                f"gzip expands more than {GZIP_MAX_RATIO}x ({self.decompressed:,} bytes from "
+                f"{self._raw.tell():,}): refused as a probable decompression bomb"
+            )
+        return data
+
+
 def iter_lines(
     path: Path, *, on_progress: ProgressCallback | None = None
-) -> Iterator[tuple[int, bytes]]:
+) -> Iterator[tuple[int, bytes | OverlongLine]]:
     """(1-based line number, line bytes without the line break) of a plain or gzip file.
 
-    ``on_progress`` receives the number of (compressed) file bytes consumed since its last call,
-    which is what a tqdm bar with ``total=file size`` wants. Shared by every importer.
+    An over-long line comes as an :class:`OverlongLine` for the caller to reject. ``on_progress``
+    receives the number of (compressed) file bytes consumed since its last call, which is what a
+    tqdm bar with ``total=file size`` wants. Shared by every importer.
     """
     with open(path, "rb") as raw:
         gzipped = raw.read(2) == b"\x1f\x8b"
         raw.seek(0)
-        stream: io.BufferedIOBase = (
-            io.BufferedReader(gzip.GzipFile(fileobj=raw), 1 << 20)  # type: ignore[arg-type]
-            if gzipped
-            else raw
-        )
+        # GzipFile's own small buffer, not a big BufferedReader on top: that one reads ahead in
+        # 1 MiB calls, and a truncated file would lose every line of the last call.
+        stream: io.BufferedIOBase = gzip.GzipFile(fileobj=raw) if gzipped else raw
+        reader = _Guarded(raw, stream, gzipped)
         reported = 0
         number = 0
-        for number, line in enumerate(stream, 1):
+        while True:
+            try:
+                line = _next_line(reader)
+            except (EOFError, OSError, zlib.error, ValueError) as exc:
+                raise InputAborted(path, number, _why(exc)) from exc
+            if line is None:
+                break
+            number += 1
             if on_progress is not None and number % _PROGRESS_EVERY == 0:
                 position = raw.tell()
                 on_progress(position - reported)
                 reported = position
-            yield number, line.rstrip(b"\r\n")
+            yield number, line
         if on_progress is not None:
             on_progress(raw.tell() - reported)
+
+
+def _next_line(reader: _Guarded) -> bytes | OverlongLine | None:
+    """The next line without its break, an OverlongLine, or None at the end of the file."""
+    line = reader.readline(MAX_LINE_BYTES + 2)  # room for the "\r\n" of a line at the limit
+    if not line:
+        return None
+    if line.endswith(b"\n") or len(line) <= MAX_LINE_BYTES + 1:
+        text = line.rstrip(b"\r\n")
+        return text if len(text) <= MAX_LINE_BYTES else OverlongLine(len(text))
+    length = len(line)
+    while not line.endswith(b"\n"):  # skip the rest of the line without keeping it
+        line = reader.readline(_SKIP_CHUNK)
+        if not line:
+            break
+        length += len(line)
+    return OverlongLine(length - (1 if line.endswith(b"\n") else 0))
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, EOFError):
+        return "the gzip file is truncated (it ends before its end-of-stream marker)"
+    if isinstance(exc, ValueError):
+        return str(exc)
+    return f"the gzip file is corrupt ({exc})"

@@ -14,7 +14,7 @@ with the wrong number of fields, or undecodable bytes, is rejected whatever its 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,8 +26,8 @@ from nextshow.db.session import transaction
 from nextshow.ids import RULE as IMDB_ID_RULE
 from nextshow.ids import is_imdb_id
 from nextshow.progress import file_progress_bar
-from nextshow.rejects import ImportSummary, Reject, write_rejects_report
-from nextshow.textio import iter_lines
+from nextshow.rejects import ImportSummary, Reject, control_character_reject
+from nextshow.textio import InputAborted, OverlongLine, iter_lines
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,36 @@ def import_imdb_titles(
     (reported under ``reports_dir``) and do not stop the import. Plain or gzip files.
     """
     summary = ImportSummary()
-    votes = _read_ratings(ratings_path, min_votes, summary.rejects)
+    with summary.reporting(reports_dir, "imdb-titles"):
+        try:
+            _import_titles(
+                sessions,
+                basics_path,
+                ratings_path,
+                summary,
+                title_types=title_types,
+                min_votes=min_votes,
+                batch_size=batch_size,
+                progress=progress,
+            )
+        except InputAborted as exc:
+            summary.aborted = str(exc)
+            log.error("%s", exc)
+    return summary
+
+
+def _import_titles(
+    sessions: sessionmaker[Session],
+    basics_path: Path,
+    ratings_path: Path,
+    summary: ImportSummary,
+    *,
+    title_types: frozenset[str],
+    min_votes: int,
+    batch_size: int,
+    progress: bool,
+) -> None:
+    votes = _read_ratings(ratings_path, min_votes, summary.reject)
     log.info("%d titles with >= %d votes in %s", len(votes), min_votes, ratings_path)
 
     batch: list[ShowSpec] = []
@@ -92,19 +121,18 @@ def import_imdb_titles(
             if item is None:
                 summary.skipped += 1
             elif isinstance(item, Reject):
-                summary.rejects.append(item)
+                summary.reject(item)
             else:
                 batch.append(item)
                 if len(batch) >= batch_size:
                     flush()
         if batch:
             flush()
-    if summary.rejects:
-        summary.report_path = write_rejects_report(summary.rejects, reports_dir, "imdb-titles")
-    return summary
 
 
-def _split(path: Path, number: int, data: bytes, width: int) -> list[str] | Reject:
+def _split(path: Path, number: int, data: bytes | OverlongLine, width: int) -> list[str] | Reject:
+    if isinstance(data, OverlongLine):
+        return Reject(str(path), number, "", data.reason())
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -126,7 +154,7 @@ def _int(text: str) -> int | None:
 
 
 def _read_ratings(
-    path: Path, min_votes: int, rejects: list[Reject]
+    path: Path, min_votes: int, reject: Callable[[Reject], None]
 ) -> dict[str, tuple[float, int]]:
     """tconst -> (average rating, votes) of the titles with at least ``min_votes`` votes."""
     kept: dict[str, tuple[float, int]] = {}
@@ -136,15 +164,13 @@ def _read_ratings(
             continue
         parts = _split(path, number, data, len(RATINGS_COLUMNS))
         if isinstance(parts, Reject):
-            rejects.append(parts)
+            reject(parts)
             if number == 1:
                 return kept
             continue
         if number == 1:
             if tuple(parts) != RATINGS_COLUMNS:
-                rejects.append(
-                    Reject(file, 1, "header", "not a title.ratings header", "\t".join(parts))
-                )
+                reject(Reject(file, 1, "header", "not a title.ratings header", "\t".join(parts)))
                 return kept
             continue
         tconst, rating_text, votes_text = parts
@@ -152,7 +178,7 @@ def _read_ratings(
         try:
             votes = _int(votes_text)
         except ValueError:
-            rejects.append(Reject(file, number, "numVotes", f"not a count: {votes_text!r}", raw))
+            reject(Reject(file, number, "numVotes", f"not a count: {votes_text!r}", raw))
             continue
         try:
             rating = float(rating_text)
@@ -160,7 +186,7 @@ def _read_ratings(
             rating = -1.0
         if not 0.0 <= rating <= 10.0:
             reason = f"averageRating not in 0–10: {rating_text!r}"
-            rejects.append(Reject(file, number, "averageRating", reason, raw))
+            reject(Reject(file, number, "averageRating", reason, raw))
             continue
         if votes is not None and votes >= min_votes:
             kept[tconst] = (rating, votes)
@@ -207,6 +233,10 @@ def _basics_row(
 
     if not is_imdb_id(tconst):
         return bad("tconst", f"not an IMDb id ({IMDB_ID_RULE}): {tconst!r}")
+    text_fields = [("primaryTitle", title), ("originalTitle", original), ("genres", genres)]
+    control = control_character_reject(file, number, text_fields, "\t".join(parts))
+    if control is not None:
+        return control
     if adult not in ("0", "1"):
         return bad("isAdult", f"not 0 or 1: {adult!r}")
     years: list[int | None] = []

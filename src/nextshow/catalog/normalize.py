@@ -95,3 +95,17 @@ def split_title_year(text: str) -> tuple[str, int | None]:
     if not match or not match.group("title").strip():
         return stripped, None
     return match.group("title").strip(), int(match.group("year"))
+
+
+# Bidirectional overrides and isolates reorder what is displayed: a title can look like another.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def first_control_character(text: str) -> str | None:
+    """The first character that has no place in a title (C0/C1 controls such as NUL and the ESC
+    of ANSI escapes, surrogates, unassigned or private-use code points, bidi overrides), or None.
+    """
+    for char in text:
+        if unicodedata.category(char) in ("Cc", "Cs", "Co", "Cn") or char in _BIDI_CONTROLS:
+            return char
+    return None

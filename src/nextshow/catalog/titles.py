@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import math
-import unicodedata
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
-from nextshow.catalog.normalize import MAX_TITLE_LENGTH
+from nextshow.catalog.normalize import MAX_TITLE_LENGTH, first_control_character
 from nextshow.db import limits
 from nextshow.db.models import Show
 
@@ -138,20 +137,6 @@ def clean_title_text(text: str) -> str:
     if bad is not None:
         raise ValueError(f"title contains the control character U+{ord(bad):04X}")
     return stripped
-
-
-# Bidirectional overrides and isolates reorder what is displayed: a title can look like another.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def first_control_character(text: str) -> str | None:
-    """The first character that has no place in a title (C0/C1 controls such as NUL and the ESC
-    of ANSI escapes, surrogates, unassigned or private-use code points, bidi overrides), or None.
-    """
-    for char in text:
-        if unicodedata.category(char) in ("Cc", "Cs", "Co", "Cn") or char in _BIDI_CONTROLS:
-            return char
-    return None
 
 
 def popularity(votes: int | None) -> float:

@@ -23,7 +23,7 @@ from nextshow.ratings.records import (
     parse_year,
     split_title,
 )
-from nextshow.rejects import Reject
+from nextshow.rejects import Reject, control_character_reject
 from nextshow.textio import ProgressCallback, iter_lines
 
 _TRUE = {"1", "true", "yes", "y", "t"}
@@ -54,7 +54,7 @@ def iter_csv_ratings(
     file = str(path)
     header: list[str] | None = None
     for number, data in iter_lines(path, on_progress=on_progress):
-        if not data.strip():
+        if isinstance(data, bytes) and not data.strip():
             continue
         text = decode_line(path, number, data)
         if isinstance(text, Reject):
@@ -99,6 +99,9 @@ def _csv_row(
     if len(row) != len(header):
         return Reject(file, number, "", f"expected {len(header)} fields, got {len(row)}", text)
     values = {name: value.strip() for name, value in zip(header, row, strict=True)}
+    control = control_character_reject(file, number, list(values.items()), text)
+    if control is not None:
+        return control
 
     def bad(name: str, reason: str) -> Reject:
         return Reject(file, number, name, reason, text)

@@ -20,7 +20,7 @@ from nextshow.ratings.records import (
     parse_rating,
     parse_timestamp,
 )
-from nextshow.rejects import Reject
+from nextshow.rejects import Reject, control_character_reject
 
 
 def _fields(file: str, number: int, text: str, sep: str, item_name: str) -> list[str] | Reject:
@@ -35,7 +35,7 @@ def _fields(file: str, number: int, text: str, sep: str, item_name: str) -> list
         return Reject(file, number, "item_id", f"{item_name}: {parts[1]!r}", text)
     if len(parts[0]) > MAX_USER_KEY:
         return Reject(file, number, "user_id", "user id too long", text)
-    return parts
+    return control_character_reject(file, number, [("user_id", parts[0])], text) or parts
 
 
 def _rating_and_time(

@@ -87,12 +87,11 @@ def iter_ratings(
             )
         log.warning("no movies.dat beside %s: shows get their IMDb id as title", path)
     else:
-        items, item_rejects = read_items(items_path, fmt)
-        yield from item_rejects
+        items = yield from read_items(items_path, fmt)
     parse = movietweetings_line if fmt == "movietweetings" else movielens_line
     file = str(path)
     for number, data in iter_lines(path, on_progress=on_progress):
-        if not data.strip():
+        if isinstance(data, bytes) and not data.strip():
             continue
         text = decode_line(path, number, data)
         if isinstance(text, Reject):

@@ -42,7 +42,8 @@ from nextshow.db.session import transaction
 from nextshow.db.upsert import insert_ignoring_conflicts, upsert_rows
 from nextshow.progress import file_progress_bar
 from nextshow.ratings.formats import ParsedRating, ShowRef, iter_ratings
-from nextshow.rejects import ImportSummary, Reject, write_rejects_report
+from nextshow.rejects import ImportSummary, Reject
+from nextshow.textio import InputAborted
 
 log = logging.getLogger(__name__)
 
@@ -77,23 +78,23 @@ def import_ratings(
     stats = _BatchStats()
     source = source or fmt
     bar = file_progress_bar(path, enabled=progress, desc=f"ratings {path.name}")
-    with bar:
+    with summary.reporting(reports_dir, f"ratings-{path.name}"), bar:
         batch: list[ParsedRating] = []
-        for item in iter_ratings(path, fmt, items_path, on_progress=bar.update):
-            if isinstance(item, Reject):
-                summary.rejects.append(item)
-                continue
-            batch.append(item)
-            if len(batch) >= batch_size:
-                _write_batch(sessions, batch, source, like_threshold, str(path), summary, stats)
-                batch = []
+        try:
+            for item in iter_ratings(path, fmt, items_path, on_progress=bar.update):
+                if isinstance(item, Reject):
+                    summary.reject(item)
+                    continue
+                batch.append(item)
+                if len(batch) >= batch_size:
+                    _write_batch(sessions, batch, source, like_threshold, str(path), summary, stats)
+                    batch = []
+        except InputAborted as exc:
+            # The rows read before the damage are valid: store them, then say where it stopped.
+            summary.aborted = str(exc)
+            log.error("%s", exc)
         if batch:
             _write_batch(sessions, batch, source, like_threshold, str(path), summary, stats)
-    summary.rejects.sort(key=lambda r: (r.file != str(path), r.file, r.line))
-    if summary.rejects:
-        summary.report_path = write_rejects_report(
-            summary.rejects, reports_dir, f"ratings-{path.name}"
-        )
     log.info(
         "%s: %d users and %d shows created; ratings %s",
         path,
@@ -131,6 +132,7 @@ def _write_batch(
     Counts and rejects reach ``summary`` only after the commit, so a failed batch adds nothing.
     """
     done = ImportSummary()
+    rejected: list[Reject] = []  # this batch's, reported only once it committed
     with transaction(sessions) as session:
         user_ids, new_users = _get_or_create_users(
             session, source, {row.user_key for row in batch}, stats
@@ -150,7 +152,7 @@ def _write_batch(
                     if row.show.show_id is not None
                     else "show could not be created (conflicting catalogue entry)"
                 )
-                done.rejects.append(Reject(file, row.line, "show_id", reason, row.raw))
+                rejected.append(Reject(file, row.line, "show_id", reason, row.raw))
                 continue
             key = (user_ids[row.user_key], show_id)
             previous = chosen.get(key)
@@ -195,7 +197,8 @@ def _write_batch(
     summary.updated += done.updated
     summary.unchanged += done.unchanged
     summary.skipped += done.skipped
-    summary.rejects.extend(done.rejects)
+    for reject in rejected:
+        summary.reject(reject)
 
 
 def _get_or_create_users(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from pathlib import Path
 
 from nextshow.ratings.records import DIGITS, MAX_GENRES, MAX_TITLE, ItemInfo, split_title
-from nextshow.rejects import Reject
-from nextshow.textio import iter_lines
+from nextshow.rejects import Reject, control_character_reject
+from nextshow.textio import OverlongLine, iter_lines
 
 # u.item's 19 genre flags, in file order (MovieLens 100k README).
 MOVIELENS_100K_GENRES = (
@@ -47,17 +48,20 @@ def default_items_path(ratings_path: Path, fmt: str) -> Path | None:
     return None
 
 
-def read_items(path: Path, fmt: str) -> tuple[dict[str, ItemInfo], list[Reject]]:
+def read_items(path: Path, fmt: str) -> Generator[Reject, None, dict[str, ItemInfo]]:
     """Titles by the file's item id, from movies.dat (``id::Title (Year)::G|G``) or u.item.
 
     u.item (``id|title (year)|date|video date|url|19 genre flags``) is recognised by its ``|``
-    separator. Returns the items and the rejected lines. Undecodable UTF-8 falls back to Latin-1
-    because MovieLens ships its item files in Latin-1.
+    separator. Yields the rejected lines as it reads (``items = yield from read_items(...)``) and
+    returns the items. Undecodable UTF-8 falls back to Latin-1 because MovieLens ships its item
+    files in Latin-1.
     """
     items: dict[str, ItemInfo] = {}
-    rejects: list[Reject] = []
     file = str(path)
     for number, data in iter_lines(path):
+        if isinstance(data, OverlongLine):
+            yield Reject(file, number, "", data.reason())
+            continue
         if not data.strip():
             continue
         try:
@@ -67,16 +71,14 @@ def read_items(path: Path, fmt: str) -> tuple[dict[str, ItemInfo], list[Reject]]
         if "::" in text:
             parts = text.split("::")
             if len(parts) != 3:
-                rejects.append(Reject(file, number, "", f"expected 3 fields, got {len(parts)}"))
+                yield Reject(file, number, "", f"expected 3 fields, got {len(parts)}")
                 continue
             item_id, title_year, genre_text = parts
             genres = ",".join(g for g in genre_text.split("|") if g) or None
         else:
             parts = text.split("|")
             if len(parts) != 5 + len(MOVIELENS_100K_GENRES):
-                rejects.append(
-                    Reject(file, number, "", f"expected 24 fields, got {len(parts)}", text)
-                )
+                yield Reject(file, number, "", f"expected 24 fields, got {len(parts)}", text)
                 continue
             item_id, title_year = parts[0], parts[1]
             flags = parts[5:]
@@ -86,14 +88,18 @@ def read_items(path: Path, fmt: str) -> tuple[dict[str, ItemInfo], list[Reject]]
             genres = genres or None
         item_id = item_id.strip()
         if not DIGITS.match(item_id):
-            rejects.append(Reject(file, number, "item_id", "item id is not a number", text))
+            yield Reject(file, number, "item_id", "item id is not a number", text)
+            continue
+        bad = control_character_reject(file, number, [("title", title_year)], text)
+        if bad is not None:
+            yield bad
             continue
         title, year = split_title(title_year)
         if not title or len(title) > MAX_TITLE:
-            rejects.append(Reject(file, number, "title", "empty or too long title", text))
+            yield Reject(file, number, "title", "empty or too long title", text)
             continue
         if genres and len(genres) > MAX_GENRES:
             genres = None  # genres are a hint for new shows; not worth losing the title over
         key = movielens_key(item_id) if fmt == "movielens" else item_id
         items[key] = ItemInfo(title, year, genres)
-    return items, rejects
+    return items

@@ -13,6 +13,7 @@ from pathlib import Path
 from nextshow.catalog.normalize import split_title_year
 from nextshow.db import limits
 from nextshow.rejects import Reject
+from nextshow.textio import OverlongLine
 
 # The rating file formats, in the order the CLI lists them.
 FORMATS = ("movietweetings", "movielens", "csv")
@@ -78,8 +79,10 @@ class ItemInfo:
     genres: str | None
 
 
-def decode_line(path: Path, number: int, line: bytes) -> str | Reject:
+def decode_line(path: Path, number: int, line: bytes | OverlongLine) -> str | Reject:
     """The line as UTF-8 text (BOM of line 1 dropped), or a reject naming the bad byte."""
+    if isinstance(line, OverlongLine):
+        return Reject(str(path), number, "", line.reason())
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
