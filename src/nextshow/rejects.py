@@ -119,4 +119,5 @@ class ImportSummary:
             "skipped": self.skipped,
             "rejected": self.rejected,
             "report": str(self.report_path) if self.report_path else None,
+            "aborted": self.aborted,
         }

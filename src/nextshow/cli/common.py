@@ -28,6 +28,7 @@ EXIT_REJECTS = 1  # the command finished, but some input rows were rejected
 EXIT_REFUSED = 3  # the quality gate refused a promotion
 EXIT_SCHEMA = 4  # the database schema is not at this code's revision: run `nextshow db upgrade`
 EXIT_BOT_WALL = 5  # IMDb answered the review crawl with a browser challenge
+EXIT_ABORTED = 6  # the input could not be read to its end (truncated gzip, decompression bomb)
 
 
 class SchemaError(click.ClickException):
@@ -185,6 +186,10 @@ def report_import(
         )
     if summary.rejects:
         echo_rejects(summary)
+    if summary.aborted:
+        click.echo(f"import stopped: {summary.aborted}; the counts above were stored", err=True)
+        sys.exit(EXIT_ABORTED)
+    if summary.rejects:
         sys.exit(EXIT_REJECTS)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, BeforeValidator, Field, computed_field
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, computed_field
 
 from nextshow.schemas.common import Body, Page
 
@@ -68,3 +68,21 @@ class ShowHit(ShowRef):
 
 class ShowsPublic(Page[ShowHit]):
     """Autocomplete suggestions."""
+
+
+class PendingShow(ShowRef):
+    """A user-submitted title waiting for review."""
+
+    likers: int = Field(description="Distinct users who liked it.")
+
+
+class PendingShowsPublic(Page[PendingShow]):
+    """User-submitted titles waiting for review, oldest first."""
+
+
+class ShowMerge(BaseModel):
+    """Where a pending show's likes go."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    into: int = Field(ge=1, le=2**31 - 1, description="The catalogue show it really is.")

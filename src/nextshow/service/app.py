@@ -32,6 +32,7 @@ from nextshow.service.api.routes import (
     health,
     predictions,
     recommendations,
+    review,
     shows,
 )
 from nextshow.service.holder import freeze_long_lived
@@ -123,7 +124,7 @@ def create_app(
             headers={"Retry-After": "5"},
         )
 
-    for module in (predictions, recommendations, group, shows, health, admin):
+    for module in (predictions, recommendations, group, shows, health, admin, review):
         app.include_router(module.router)
     app.include_router(web_routes.router)
     app.include_router(web_together.router)
