@@ -95,6 +95,14 @@ class Settings(BaseSettings):
         le=10,
         description="Longest sleep of an idle worker between polls of a SQLite queue.",
     )
+    worker_stall_seconds: float = Field(
+        default=30.0,
+        gt=0.0,
+        description="/readyz fails when tasks waited this long and no worker took one meanwhile.",
+    )
+    worker_max_backoff_seconds: float = Field(
+        default=30.0, gt=0.0, description="Longest wait before `serve` restarts a dead worker."
+    )
     model_poll_seconds: float = Field(
         default=5.0, gt=0, description="How often API and worker look for a newly promoted model."
     )

@@ -57,7 +57,7 @@ def serve(
     import uvicorn
 
     from nextshow.service.app import create_app
-    from nextshow.service.worker_process import start_worker_process, stop_worker_process
+    from nextshow.service.worker_process import WorkerSupervisor
 
     settings = app.settings
     if threads is not None:
@@ -67,9 +67,15 @@ def serve(
     check_port_free(host, port)  # before anything starts: a busy port fails at once
     runtime = open_checked(Runtime.from_settings(settings))  # refuse an old schema up front
     long_running_logs()
-    child = None
+    supervisor = None
     if worker and worker_mode == "process":
-        child = start_worker_process(threads)
+        # Restarted when it dies; the count and the re-enqueue go through the shared queue.
+        supervisor = WorkerSupervisor(
+            threads,
+            max_backoff=settings.worker_max_backoff_seconds,
+            on_restart=runtime.queue.record_restart,
+        )
+        child = supervisor.start()
         click.echo(
             f"serve: queue worker process {child.pid} ({settings.worker_threads} worker threads)",
             err=True,
@@ -83,8 +89,8 @@ def serve(
             access_log=False,
         )
     finally:
-        if child is not None:
-            stop_worker_process(child)
+        if supervisor is not None:
+            supervisor.stop()
 
 
 @click.command()

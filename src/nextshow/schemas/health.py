@@ -32,3 +32,4 @@ class Readiness(Body):
     database: Check
     queue: Check
     model: ModelCheck
+    worker: Check

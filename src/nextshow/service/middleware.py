@@ -197,6 +197,21 @@ class Metrics:
             ["status"],
             registry=self.registry,
         )
+        self.oldest_pending = Gauge(
+            "nextshow_oldest_pending_seconds",
+            "Age of the oldest pending prediction request (0: none pending).",
+            registry=self.registry,
+        )
+        self.worker_idle = Gauge(
+            "nextshow_worker_last_task_seconds",
+            "Seconds since any worker took a task (-1: never).",
+            registry=self.registry,
+        )
+        self.worker_restarts = Gauge(
+            "nextshow_worker_restarts",
+            "Times `nextshow serve` restarted its dead worker process.",
+            registry=self.registry,
+        )
 
 
 class MetricsMiddleware:

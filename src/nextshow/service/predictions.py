@@ -17,10 +17,10 @@ import threading
 import uuid
 import weakref
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from nextshow.db.models import FEEDBACK_SOURCE, PredictionRequest, Rating, User, utcnow
@@ -258,18 +258,36 @@ def mark_failed(sessions: sessionmaker[Session], request_id: str, error: str) ->
             request.updated_at = utcnow()
 
 
-def stale_pending(sessions: sessionmaker[Session], older_than: timedelta) -> list[str]:
-    """Ids of requests still pending after ``older_than``: their task was lost (e.g. Redis
-    restarted without persistence) or never enqueued (the queue was down at POST time)."""
+def stale_pending(
+    sessions: sessionmaker[Session], older_than: timedelta, limit: int = 1000
+) -> list[str]:
+    """Ids of requests still pending after ``older_than``, oldest first: their task was lost
+    (e.g. Redis restarted without persistence, or the worker running it died) or never enqueued
+    (the queue was down at POST time)."""
     cutoff = utcnow() - older_than
     with sessions() as session:
         return list(
             session.scalars(
                 select(PredictionRequest.id)
                 .where(PredictionRequest.status == "pending", PredictionRequest.created_at < cutoff)
-                .limit(1000)
+                .order_by(PredictionRequest.created_at)
+                .limit(limit)
             )
         )
+
+
+def oldest_pending_age(sessions: sessionmaker[Session]) -> float | None:
+    """Seconds the oldest pending request has waited, None when nothing is pending."""
+    with sessions() as session:
+        oldest = session.scalar(
+            select(func.min(PredictionRequest.created_at)).where(
+                PredictionRequest.status == "pending"
+            )
+        )
+    if oldest is None:
+        return None
+    oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
+    return max((utcnow() - oldest).total_seconds(), 0.0)
 
 
 def read_request(sessions: sessionmaker[Session], request_id: str) -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 TASK_RETRIES = 3
 TASK_RETRY_DELAY = 1
 STALE_AFTER = timedelta(minutes=2)
+HEARTBEAT_KEY = "nextshow:worker-heartbeat"
+RESTARTS_KEY = "nextshow:worker-restarts"
+BEAT_EVERY = 1.0  # seconds between heartbeat writes of one process
 
 
 class JsonSerializer(Serializer):
@@ -121,6 +125,7 @@ class PredictionQueue:
         self.runtime = runtime
         self.settings = runtime.settings
         self.huey = huey or make_huey(runtime.settings)
+        self._last_beat = 0.0
 
         # Only a prediction id (a str) goes into the queue: see the module doc.
         @self.huey.task(
@@ -160,6 +165,39 @@ class PredictionQueue:
         """Tasks waiting in the queue (raises when the storage is unreachable)."""
         return int(self.huey.pending_count())
 
+    # -- worker health, shared through the queue's storage by every process ---------------
+
+    def beat(self) -> None:
+        """Record that a worker of this process is taking a task (at most once a second)."""
+        now = time.time()
+        if now - self._last_beat < BEAT_EVERY:
+            return
+        self._last_beat = now
+        try:
+            self.huey.put(HEARTBEAT_KEY, now)
+        except Exception:  # the task matters more than its heartbeat
+            log.warning("could not record the worker heartbeat", exc_info=True)
+
+    def last_task_taken(self) -> float | None:
+        """Unix time a worker last took a task (any process), None when none ever did."""
+        value = self.huey.get(HEARTBEAT_KEY, peek=True)
+        return None if value is None else float(value)
+
+    def record_restart(self, count: int) -> None:
+        """Called by ``nextshow serve``'s supervisor after it restarted its worker.
+
+        The dead worker took its running tasks with it (Huey removes a task from the queue when
+        it starts it): every pending prediction is enqueued again now rather than after
+        ``STALE_AFTER``. Running one twice is harmless (see ``process_request``).
+        """
+        self.huey.put(RESTARTS_KEY, int(count))
+        # Only the oldest few: the dead worker ran at most one task per thread.
+        self.requeue_pending(timedelta(0), limit=max(8, 4 * self.settings.worker_threads))
+
+    def worker_restarts(self) -> int:
+        value = self.huey.get(RESTARTS_KEY, peek=True)
+        return 0 if value is None else int(value)
+
     # -- consumer side --------------------------------------------------------------------
 
     def consumer_options(self, workers: int | None = None) -> dict[str, Any]:
@@ -186,6 +224,7 @@ class PredictionQueue:
         )
 
     def _predict(self, request_id: str, task: Any) -> None:
+        self.beat()
         ctx = self.runtime
         try:
             process_request(ctx.sessions, ctx.holder.current, request_id)
@@ -201,6 +240,7 @@ class PredictionQueue:
             mark_failed(ctx.sessions, request_id, f"{err.__class__.__name__}: {err}")
 
     def _retrain(self, reason: str) -> None:
+        self.beat()
         # Imported here only: the API process must never load training code.
         from nextshow.pipeline.triggers import run_pipeline
 
@@ -231,6 +271,13 @@ class PredictionQueue:
         ctx.holder.refresh()
 
     def _requeue_stale(self) -> None:
-        for request_id in stale_pending(self.runtime.sessions, STALE_AFTER):
-            log.warning("re-enqueueing stale prediction %s", request_id)
+        self.requeue_pending(STALE_AFTER)
+
+    def requeue_pending(self, older_than: timedelta, limit: int = 1000) -> int:
+        """Enqueue again the (oldest ``limit``) predictions pending longer than ``older_than``."""
+        ids = stale_pending(self.runtime.sessions, older_than, limit)
+        for request_id in ids:
             self.enqueue_prediction(request_id)
+        if ids:
+            log.warning("re-enqueued %d pending predictions", len(ids))
+        return len(ids)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -15,6 +17,7 @@ from nextshow.db.models import PREDICTION_STATUSES as STATUSES
 from nextshow.db.models import PredictionRequest
 from nextshow.schemas.health import Health, Readiness
 from nextshow.service.api.deps import ServicesDep
+from nextshow.service.predictions import oldest_pending_age
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +27,44 @@ router = APIRouter(tags=["health"])
 @router.get("/healthz", response_model=Health, summary="The process is alive")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@dataclass(frozen=True)
+class WorkerHealth:
+    """What the queue's storage and the database say about the workers, from any process."""
+
+    oldest_pending: float | None  # seconds; None: nothing pending
+    since_last_task: float | None  # seconds; None: no worker ever took a task
+    restarts: int
+    stall_seconds: float
+
+    @property
+    def stalled(self) -> bool:
+        """Tasks waited longer than the limit and no worker took any in that time."""
+        limit = self.stall_seconds
+        waiting = self.oldest_pending is not None and self.oldest_pending > limit
+        return waiting and (self.since_last_task is None or self.since_last_task > limit)
+
+    def detail(self) -> str:
+        def ago(value: float | None) -> str:
+            return "never" if value is None else f"{value:.0f} s ago"
+
+        oldest = "none" if self.oldest_pending is None else f"{self.oldest_pending:.0f} s"
+        verdict = "no worker is taking tasks" if self.stalled else "taking tasks"
+        return (
+            f"{verdict}: last task taken {ago(self.since_last_task)}, oldest pending {oldest}, "
+            f"{self.restarts} restarts"
+        )
+
+
+def worker_health(services: Any) -> WorkerHealth:
+    last = services.queue.last_task_taken()
+    return WorkerHealth(
+        oldest_pending=oldest_pending_age(services.sessions),
+        since_last_task=None if last is None else max(time.time() - last, 0.0),
+        restarts=services.queue.worker_restarts(),
+        stall_seconds=services.settings.worker_stall_seconds,
+    )
 
 
 def _readiness(services: Any) -> tuple[int, dict[str, Any]]:
@@ -57,10 +98,21 @@ def _readiness(services: Any) -> tuple[int, dict[str, Any]]:
         "failed_version": status.failed_version_id,
         "last_error": status.last_error,
     }
-    ready = database["ok"] and queue["ok"] and model_ok
+    try:
+        health = worker_health(services)
+        worker: dict[str, Any] = {"ok": not health.stalled, "detail": health.detail()}
+    except Exception as err:
+        worker = {"ok": False, "detail": f"{err.__class__.__name__}: {err}"[:500]}
+    ready = database["ok"] and queue["ok"] and model_ok and worker["ok"]
     degraded = status.fallback or status.last_error is not None
     overall = "unavailable" if not ready else ("degraded" if degraded else "ok")
-    body = {"status": overall, "database": database, "queue": queue, "model": model}
+    body = {
+        "status": overall,
+        "database": database,
+        "queue": queue,
+        "model": model,
+        "worker": worker,
+    }
     return (200 if ready else 503), body
 
 
@@ -82,6 +134,14 @@ def _collect(services: Any) -> None:
         metrics.queue_depth.set(services.queue.pending())
     except Exception:
         log.warning("metrics: queue depth unavailable", exc_info=True)
+    try:
+        health = worker_health(services)
+        metrics.oldest_pending.set(health.oldest_pending or 0.0)
+        idle = health.since_last_task
+        metrics.worker_idle.set(-1.0 if idle is None else idle)
+        metrics.worker_restarts.set(health.restarts)
+    except Exception:
+        log.warning("metrics: worker health unavailable", exc_info=True)
     status = services.holder.status()
     metrics.model_version.set(status.version_id or 0)
     metrics.model_fallback.set(1 if status.fallback else 0)
