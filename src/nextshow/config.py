@@ -115,6 +115,16 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description='Allowed CORS origins (JSON list), e.g. ["*"].'
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses whose X-Forwarded-For / -Proto are believed (default: none).",
+    )
+    header_timeout_seconds: float = Field(
+        default=10.0, gt=0.0, description="A request's headers must arrive within this time."
+    )
+    max_connections: int = Field(
+        default=1024, ge=1, description="Open connections per API process; beyond it: 503."
+    )
     max_body_bytes: int = Field(default=16_384, ge=256, description="Largest request body.")
     rate_limit_per_minute: int = Field(
         default=600, ge=0, description="Requests per client IP and API process; 0 turns it off."

@@ -11,7 +11,7 @@ from pathlib import Path
 from nextshow.db.models import ModelVersion
 from nextshow.registry.artifact_store import ArtifactStore, folder_sha256
 from nextshow.service.holder import ModelHolder
-from tests.service.conftest import service_settings, train_and_promote
+from tests.service.conftest import ADMIN_TOKEN, service_settings, train_and_promote
 
 
 def _wait(predicate, timeout: float = 10.0) -> None:
@@ -80,7 +80,7 @@ def test_failed_swap_keeps_previous_model(trained, make_client, caplog):
         assert holder.refresh() is False
     assert f"version {bad} failed to load" in caplog.text and "keeping version 1" in caplog.text
 
-    ready = client.get("/readyz")
+    ready = client.get("/readyz", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     assert ready.status_code == 200
     body = ready.json()
     assert body["status"] == "degraded"
@@ -89,6 +89,8 @@ def test_failed_swap_keeps_previous_model(trained, make_client, caplog):
     answer = client.get("/api/recommendations", params={"show": "Show 1"}).json()
     assert answer["model"]["version"] == 1  # still answering with the previous model
     assert holder.refresh() is False  # a broken version is not reloaded on every poll
+    public = client.get("/readyz").json()["model"]  # no paths or checksums for anyone else
+    assert public["failed_version"] == bad and public["last_error"] == "details for admins only"
 
     good = train_and_promote(trained, "itemknn", force_reason="fixed", k=30)
     assert holder.refresh() is True

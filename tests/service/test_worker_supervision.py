@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from tests.pipeline.conftest import seed_ratings
-from tests.service.conftest import service_settings
+from tests.service.conftest import ADMIN_TOKEN, service_settings
 from tests.service.test_serve import free_port, wait_http
 
 
@@ -31,7 +31,7 @@ def test_readyz_fails_when_tasks_wait_and_no_worker_takes_them(trained, make_cli
     accepted = client.post("/api/predictions", json={"shows": ["Show 1"]})
     assert accepted.status_code == 202
     time.sleep(0.6)
-    ready = client.get("/readyz")
+    ready = client.get("/readyz", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     assert ready.status_code == 503
     body = ready.json()
     assert body["status"] == "unavailable" and not body["worker"]["ok"]

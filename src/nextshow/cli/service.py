@@ -57,6 +57,7 @@ def serve(
     import uvicorn
 
     from nextshow.service.app import create_app
+    from nextshow.service.server import uvicorn_options
     from nextshow.service.worker_process import WorkerSupervisor
 
     settings = app.settings
@@ -87,6 +88,7 @@ def serve(
             port=port,
             log_level="info",
             access_log=False,
+            **uvicorn_options(settings),
         )
     finally:
         if supervisor is not None:

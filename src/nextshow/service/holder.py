@@ -37,6 +37,8 @@ from nextshow.schemas.shows import ShowPublic
 
 log = logging.getLogger(__name__)
 
+RETRY_FIRST = 5.0  # seconds before a version that failed to load is tried again
+RETRY_MAX = 300.0
 FALLBACK_NAME = "popularity-fallback"
 # How many shows the popularity fallback ranks; more than any page asks for.
 FALLBACK_SIZE = 500
@@ -174,6 +176,8 @@ class ModelHolder:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._failed_version_id: int | None = None
+        self._retry_in = RETRY_FIRST
+        self._retry_at = 0.0
         self._last_error: str | None = None
         self._last_check: datetime | None = None
         self._fallback_built = 0.0
@@ -205,8 +209,9 @@ class ModelHolder:
     def refresh(self) -> bool:
         """Check the registry once; load and swap in a new production version. True if swapped.
 
-        A version that failed to load is not retried until another version is promoted (the
-        artifact will not heal by itself); the previous model keeps answering meanwhile.
+        A version that failed to load is retried with back-off (``RETRY_FIRST`` seconds, doubling
+        up to ``RETRY_MAX``): a store that was down comes back, a corrupt cached copy is fetched
+        again. The previous model keeps answering meanwhile.
         """
         with self._refresh_lock:
             self._last_check = datetime.now(UTC)
@@ -221,15 +226,23 @@ class ModelHolder:
                 return False
             if current is not None and current.version_id == version.id:
                 return False
-            if version.id == self._failed_version_id:
+            if version.id == self._failed_version_id and time.monotonic() < self._retry_at:
                 return False
             try:
                 loaded = self._load(version)
             except (ArtifactError, OSError, ValueError) as err:
                 # OSError: the store is unreachable; ValueError: a bad URI. Keep what we have.
+                again = version.id == self._failed_version_id
+                self._retry_in = min(self._retry_in * 2, RETRY_MAX) if again else RETRY_FIRST
+                self._retry_at = time.monotonic() + self._retry_in
                 self._failed_version_id = version.id
                 self._last_error = f"version {version.id} failed to load: {err}"
-                log.error("%s; keeping %s", self._last_error, self._describe(current))
+                log.error(
+                    "%s; keeping %s; retry in %.0f s",
+                    self._last_error,
+                    self._describe(current),
+                    self._retry_in,
+                )
                 if current is None:
                     self._swap(self._build_fallback())
                 return False

@@ -133,15 +133,23 @@ class RateLimiter:
             return False, (1.0 - tokens) / self.rate
 
 
+# Probes and static files are not rate limited: orchestrators poll them, pages load many.
+RATE_EXEMPT = ("/healthz", "/readyz", "/metrics", "/static/")
+
+
 class RateLimitMiddleware:
-    """429 with Retry-After when a client exceeds its rate on /api/ routes."""
+    """429 with Retry-After when a client exceeds its rate: API routes and web pages alike.
+
+    The client is the connection's peer address; uvicorn replaces it with X-Forwarded-For only
+    for connections from ``NEXTSHOW_TRUSTED_PROXIES`` (see nextshow.service.server).
+    """
 
     def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
         self.app = app
         self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope.get("path", "").startswith("/api/"):
+        if scope["type"] != "http" or scope.get("path", "").startswith(RATE_EXEMPT):
             await self.app(scope, receive, send)
             return
         client = scope.get("client")

@@ -39,6 +39,8 @@ STALE_AFTER = timedelta(minutes=2)
 HEARTBEAT_KEY = "nextshow:worker-heartbeat"
 RESTARTS_KEY = "nextshow:worker-restarts"
 BEAT_EVERY = 1.0  # seconds between heartbeat writes of one process
+RETRAIN_QUEUED_KEY = "nextshow:retrain-queued"
+RETRAIN_FLAG_TTL = 3600.0
 
 
 class JsonSerializer(Serializer):
@@ -155,8 +157,21 @@ class PredictionQueue:
     def enqueue_prediction(self, request_id: str) -> None:
         self.predict_task(request_id)
 
-    def enqueue_retrain(self, reason: str) -> None:
+    def enqueue_retrain(self, reason: str) -> bool:
+        """Queue a retrain unless one is already queued; whether this call queued it.
+
+        Seven admin clicks used to train seven versions. The flag is set here and cleared when
+        a worker starts the task, so one may wait while another runs; a flag older than
+        ``RETRAIN_FLAG_TTL`` (its task lost with a dead worker) no longer blocks.
+        """
+        now = time.time()
+        if not self.huey.put_if_empty(RETRAIN_QUEUED_KEY, now):
+            queued_at = self.huey.get(RETRAIN_QUEUED_KEY, peek=True)
+            if queued_at is not None and now - float(queued_at) < RETRAIN_FLAG_TTL:
+                return False
+            self.huey.put(RETRAIN_QUEUED_KEY, now)
         self.retrain_task(reason)
+        return True
 
     def enqueue_promote(self, version_id: int, reason: str) -> None:
         self.promote_task(version_id, reason)
@@ -241,6 +256,7 @@ class PredictionQueue:
 
     def _retrain(self, reason: str) -> None:
         self.beat()
+        self.huey.delete(RETRAIN_QUEUED_KEY)  # running now: the next request may queue one
         # Imported here only: the API process must never load training code.
         from nextshow.pipeline.triggers import run_pipeline
 

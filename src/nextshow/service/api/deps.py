@@ -64,14 +64,21 @@ RecommenderDep = Annotated[ServingModel, Depends(get_model)]
 IndexDep = Annotated[TitleIndex, Depends(get_index)]
 
 
+def is_admin(request: Request, token: str | None) -> bool:
+    """Whether the request carries the configured admin bearer token (never without one)."""
+    if token is None:
+        return False
+    header = request.headers.get("authorization", "")
+    scheme, _, given = header.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode())
+
+
 async def require_admin(request: Request, services: ServicesDep) -> None:
     """Bearer token from settings; without a configured token the admin routes do not exist."""
     token = services.settings.admin_token
     if token is None:
         raise ProblemError(404, "admin routes are disabled (no NEXTSHOW_ADMIN_TOKEN set)")
-    header = request.headers.get("authorization", "")
-    scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
+    if not is_admin(request, token):
         raise ProblemError(
             401, "a valid admin bearer token is required", headers={"WWW-Authenticate": "Bearer"}
         )

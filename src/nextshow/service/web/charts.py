@@ -3,10 +3,34 @@
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Sequence
 
 PRODUCTION_COLOUR = "#b3261e"
 OTHER_COLOUR = "#1f5f8b"
+_CACHE_SIZE = 8
+_cache: dict[tuple[object, ...], str] = {}
+_lock = threading.Lock()
+
+
+def cached_versions_chart_svg(
+    labels: Sequence[str], values: Sequence[float], *, metric: str, highlight: int | None
+) -> str:
+    """:func:`versions_chart_svg`, drawn once per registry state (versions, metric, serving).
+
+    Drawing takes ~100 ms of CPU under the GIL: 48 concurrent requests once pushed the
+    prediction API's p99 from 17 ms to 9.4 s. One lock: concurrent requests wait for one drawing
+    and share it; the cache key changes whenever a version is added or promoted.
+    """
+    key = (tuple(labels), tuple(values), metric, highlight)
+    with _lock:
+        svg = _cache.get(key)
+        if svg is None:
+            svg = versions_chart_svg(labels, values, metric=metric, highlight=highlight)
+            if len(_cache) >= _CACHE_SIZE:
+                _cache.clear()
+            _cache[key] = svg
+    return svg
 
 
 def versions_chart_svg(

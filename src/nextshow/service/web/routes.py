@@ -27,7 +27,7 @@ from nextshow.schemas.predictions import PredictionPublic
 from nextshow.schemas.shows import ShowPublic
 from nextshow.service.api.deps import ServicesDep, SessionDep
 from nextshow.service.problems import ProblemError
-from nextshow.service.web.charts import versions_chart_svg
+from nextshow.service.web.charts import cached_versions_chart_svg
 from nextshow.service.web.graph import NeighbourCache, NeighbourTable
 
 log = logging.getLogger(__name__)
@@ -166,7 +166,7 @@ def models_chart(services: ServicesDep, session: SessionDep) -> Response:
     if metric is None:
         raise ProblemError(404, "no versions with a common metric to compare", kind="not-found")
     serving = registry["status"].version_id
-    svg = versions_chart_svg(
+    svg = cached_versions_chart_svg(
         [f"v{v.version} {v.model}" for v in versions],
         [float(v.metrics[metric]) for v in versions],
         metric=metric,

@@ -37,7 +37,8 @@ def models(session: SessionDep) -> ModelVersionsPublic:
 )
 def retrain(services: ServicesDep, body: AdminAction | None = None) -> AdminResult:
     reason = (body.reason if body else None) or "admin request"
-    services.queue.enqueue_retrain(reason)
+    if not services.queue.enqueue_retrain(reason):
+        return AdminResult(action="retrain", detail="a retrain is already queued: not queued again")
     return AdminResult(action="retrain", detail="queued for the worker")
 
 

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text
 from nextshow.db.models import PREDICTION_STATUSES as STATUSES
 from nextshow.db.models import PredictionRequest
 from nextshow.schemas.health import Health, Readiness
-from nextshow.service.api.deps import ServicesDep
+from nextshow.service.api.deps import ServicesDep, is_admin
 from nextshow.service.predictions import oldest_pending_age
 
 log = logging.getLogger(__name__)
@@ -122,10 +122,29 @@ def _readiness(services: Any) -> tuple[int, dict[str, Any]]:
     responses={503: {"model": Readiness, "description": "Not ready"}},
     summary="Database, queue and model: ready to answer?",
 )
-async def readyz(services: ServicesDep) -> Any:
+async def readyz(request: Request, services: ServicesDep) -> Any:
     status_code, body = await run_in_threadpool(_readiness, services)
+    if not is_admin(request, services.settings.admin_token):
+        body = _public(body)
     payload = Readiness.model_validate(body).model_dump(mode="json")
     return JSONResponse(payload, status_code=status_code)
+
+
+def _public(body: dict[str, Any]) -> dict[str, Any]:
+    """The readiness body without its details: errors name file paths, checksums and hosts.
+
+    Probes need only the status code and the ok flags; the details go to admins (bearer token).
+    """
+    hidden = "details for admins only"
+    out = {**body}
+    for name in ("database", "queue", "model", "worker"):
+        part = {**body[name]}
+        if part.get("detail") is not None:
+            part["detail"] = hidden
+        if part.get("last_error") is not None:
+            part["last_error"] = hidden
+        out[name] = part
+    return out
 
 
 def _collect(services: Any) -> None:
