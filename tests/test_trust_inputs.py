@@ -121,16 +121,17 @@ def test_serving_never_offers_blocked_shows():
     import numpy as np
     import scipy.sparse as sp
 
-    from nextshow.evaluation.evaluate import make_model, registry_factory
+    from nextshow.recommenders.kinds import create
+    from nextshow.recommenders.vocabulary import ShowVocabulary
     from nextshow.service.holder import Scored, ServingModel
 
     likes = sp.csr_matrix(np.array([[1, 1, 1, 0], [1, 1, 0, 1], [1, 0, 1, 1], [1, 1, 1, 1]], float))
-    model = make_model(registry_factory("itemknn"), {"k": 10}, 42).fit(likes)
-    ids = np.array([10, 11, 12, 13], dtype=np.int64)
+    vocabulary = ShowVocabulary.from_unique([10, 11, 12, 13])[0]
+    model = create("itemknn", k=10).fit(likes, vocabulary=vocabulary)
     popular = tuple(Scored(i, 1.0) for i in (11, 12, 13))
 
     def serving(blocked: frozenset[int], recommender=model) -> ServingModel:
-        return ServingModel(1, "itemknn", recommender, ids, popular, {}, blocked=blocked)
+        return ServingModel(1, "itemknn", recommender, vocabulary, popular, {}, blocked=blocked)
 
     assert 11 in [r.show_id for r in serving(frozenset()).recommend([10], 3)[0]]
     recs, fallback = serving(frozenset({11})).recommend([10], 3)
