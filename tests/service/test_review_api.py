@@ -89,3 +89,17 @@ def test_cli_reviews_pending_shows(client, trained):
         assert s.get(Show, ids["Made Up One"]).status == "rejected"
         assert s.get(Show, ids["Made Up Two"]) is None
     assert json.loads(run_cli("shows", "pending", "--json", env=env, check=True).stdout) == []
+
+
+def test_control_characters_in_typed_titles_are_refused_on_every_database(client, trained):
+    """Attack: a NUL in a title gave a 500 on PostgreSQL; ANSI escapes were stored and shown."""
+    for text in ("Bad\x00Show", "Red \x1b[31mShow", "A\u202eB"):
+        response = client.post(
+            "/api/predictions", json={"shows": ["Show 1", text], "add_shows": [text]}
+        )
+        assert response.status_code == 202, response.text
+        status = {m["input"]: m["status"] for m in response.json()["matches"]}
+        assert status[text] == "not_found"
+        wait_done(client, response.json()["prediction_id"])
+    with trained.sessions() as s:
+        assert s.scalars(select(Show).where(Show.user_submitted)).all() == []
