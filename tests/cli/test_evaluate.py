@@ -59,7 +59,7 @@ def test_evaluate_csv_json_and_default_out_dir(tmp_path: Path, monkeypatch) -> N
         for show in range(8):
             if (user + show) % 3:
                 lines.append(
-                    f"{user},tt{show:07d},{8 + (user * show) % 3},{1000 + user * 10 + show}"
+                    f"{user},tt{show:07d},{8 + (user * show) % 3},{1_365_000_000 + user * 10 + show}"
                 )
     ratings = tmp_path / "ratings.csv"
     ratings.write_text("\n".join(lines) + "\n", encoding="utf-8")
