@@ -58,9 +58,8 @@ def test_evaluate_csv_json_and_default_out_dir(tmp_path: Path, monkeypatch) -> N
     for user in range(12):
         for show in range(8):
             if (user + show) % 3:
-                lines.append(
-                    f"{user},tt{show:07d},{8 + (user * show) % 3},{1_365_000_000 + user * 10 + show}"
-                )
+                stamp = 1_365_000_000 + user * 10 + show  # inside the import window (>= 1990)
+                lines.append(f"{user},tt{show:07d},{8 + (user * show) % 3},{stamp}")
     ratings = tmp_path / "ratings.csv"
     ratings.write_text("\n".join(lines) + "\n", encoding="utf-8")
     home = tmp_path / "home"
