@@ -11,6 +11,7 @@ import logging
 
 from sqlalchemy import delete, func, literal, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Subquery
 
 from nextshow.db.models import Rating, Show
 from nextshow.db.upsert import insert_ignoring_conflicts
@@ -22,14 +23,19 @@ class ReviewError(LookupError):
     """The show to review does not exist or is in the wrong state."""
 
 
-def pending_shows(session: Session, *, limit: int = 100) -> list[tuple[Show, int]]:
-    """Pending shows, oldest first, each with its number of distinct likers."""
-    likers = (
+def _likers() -> Subquery:
+    """show_id -> number of distinct users who liked it (shows without likes are absent)."""
+    return (
         select(Rating.show_id, func.count(func.distinct(Rating.user_id)).label("likers"))
         .where(Rating.liked)
         .group_by(Rating.show_id)
         .subquery()
     )
+
+
+def pending_shows(session: Session, *, limit: int = 100) -> list[tuple[Show, int]]:
+    """Pending shows, oldest first, each with its number of distinct likers."""
+    likers = _likers()
     rows = session.execute(
         select(Show, func.coalesce(likers.c.likers, 0))
         .outerjoin(likers, likers.c.show_id == Show.id)
@@ -95,12 +101,7 @@ def merge(session: Session, show_id: int, *, into: int) -> Show:
 def unrecommendable_show_ids(session: Session, *, min_support: int) -> set[int]:
     """Shows no one may be offered: not active, or without an IMDb id and with fewer than
     ``min_support`` distinct likers (a handful of anonymous requests cannot lift a show)."""
-    likers = (
-        select(Rating.show_id, func.count(func.distinct(Rating.user_id)).label("likers"))
-        .where(Rating.liked)
-        .group_by(Rating.show_id)
-        .subquery()
-    )
+    likers = _likers()
     rows = session.scalars(
         select(Show.id)
         .outerjoin(likers, likers.c.show_id == Show.id)
