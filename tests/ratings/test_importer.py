@@ -269,7 +269,7 @@ def test_mixed_file_keeps_valid_rows_and_names_bad_lines(store, tmp_path):
 def test_undecodable_bytes_in_a_dat_file(store, tmp_path):
     path = tmp_path / "ratings.dat"
     path.write_bytes(
-        b"1::0110912::9::1365029107\n2::011\xff0912::9::1365029107\n3::0110912::2::1\n"
+        b"1::0110912::9::1365029107\n2::011\xff0912::9::1365029107\n3::0110912::2::1365029108\n"
     )
     summary = _import(store, path, "movietweetings", items=FIXTURES / "movietweetings/movies.dat")
     assert summary.inserted == 2
