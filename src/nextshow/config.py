@@ -50,6 +50,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Distinct likers a show without an IMDb id needs before it is recommended.",
     )
+    auto_approve_clients: int = Field(
+        default=20,
+        ge=0,
+        description="Distinct client addresses that confirm a title typed on the web (0: only "
+        "an operator or an IMDb import does).",
+    )
     retrain_min_new_likes: int = Field(
         default=1000, ge=0, description="Retrain when this many likes arrived; 0 turns it off."
     )

@@ -138,6 +138,26 @@ def test_show_from_a_rating_import_takes_imdb_data(store):
     )
 
 
+def test_a_title_typed_on_the_web_becomes_the_imdb_show(store):
+    """A pending user-submitted "The Wire" (no year) is merged into IMDb's, likes and all."""
+    from nextshow.catalog.user_shows import get_or_create_user_show
+    from nextshow.db.models import Rating, User
+
+    with store.sessions() as s, s.begin():
+        typed, created = get_or_create_user_show(s, title="The Wire")
+        user = User(external_id="anon:1", source="web", anonymous=True)
+        s.add(user)
+        s.flush()
+        s.add(Rating(user_id=user.id, show_id=typed.id, liked=True, source="web"))
+        typed_id = typed.id
+    assert created and typed.status == "pending"
+    _import(store, FIXTURES / "title.basics.tsv", FIXTURES / "title.ratings.tsv")
+    wire = _shows(store)["tt0306414"]
+    with store.sessions() as s:
+        assert s.get(Show, typed_id) is None
+        assert s.scalars(select(Rating.show_id)).all() == [wire.id]
+
+
 def test_malformed_lines_are_rejected_and_valid_rows_kept(store, tmp_path):
     lines = (FIXTURES / "title.basics.tsv").read_bytes().splitlines(keepends=True)
     bad = [

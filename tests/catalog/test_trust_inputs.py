@@ -14,9 +14,10 @@ from nextshow.catalog.review import (
     merge,
     pending_shows,
     reject,
+    settle_pending,
     unrecommendable_show_ids,
 )
-from nextshow.db.models import Rating, Show, User
+from nextshow.db.models import PredictionRequest, Rating, Show, User
 from nextshow.ids import is_imdb_id, parse_imdb_id
 from nextshow.ratings.records import DIGITS, parse_rating, parse_timestamp
 
@@ -114,6 +115,65 @@ def test_review_of_pending_shows_and_min_support(store):
         likers = s.scalars(select(Rating.user_id).where(Rating.show_id == imdb)).all()
         assert sorted(likers) == sorted(users[:2])
         assert pending_shows(s) == []
+
+
+def _asked(s, show_id: int, client: str, n: int = 1) -> None:
+    """``n`` answered anonymous requests from ``client`` that liked ``show_id``."""
+    for i in range(n):
+        user = User(external_id=f"anon:{client}:{show_id}:{i}", source="web", anonymous=True)
+        s.add(user)
+        s.flush()
+        _likes(s, show_id, [user.id])
+        s.add(
+            PredictionRequest(
+                id=f"{user.id:036d}",
+                status="done",
+                inputs="{}",
+                matches="[]",
+                n=10,
+                user_id=user.id,
+                client_key=client,
+            )
+        )
+    s.flush()
+
+
+def _with_year(s, show_id: int, year: int | None) -> int:
+    s.get(Show, show_id).start_year = year
+    return show_id
+
+
+def test_data_settles_pending_shows(store):
+    """An IMDb twin adopts a pending show's likes; distinct clients, not requests, approve one."""
+    with store.sessions() as s, s.begin():
+        imdb = _with_year(s, _show(s, "Breaking Bad", imdb_id="tt0903747"), 2008)
+        typed = _with_year(s, _show(s, "Breaking Bad", status="pending"), None)
+        lost_a = _with_year(s, _show(s, "Lost", imdb_id="tt0411008"), 2004)
+        _with_year(s, _show(s, "Lost ", imdb_id="tt9999991"), 2006)
+        lost = _show(s, "Lost", status="pending")  # two IMDb "Lost": left for an operator
+        wrong_year = _with_year(s, _show(s, "Breaking  Bad", status="pending"), 1999)
+        spammed = _show(s, "Zqxv Blorp Nine", status="pending")
+        popular = _show(s, "Local Cult Show", status="pending")
+        _asked(s, typed, "a", 2)
+        _asked(s, spammed, "attacker", 100)
+        for client in ("a", "b", "c"):
+            _asked(s, popular, client)
+    with store.sessions() as s, s.begin():
+        settled = settle_pending(s, min_clients=3)
+    assert settled.merged == [(typed, imdb)] and settled.approved == [popular]
+    with store.sessions() as s:
+        assert s.get(Show, typed) is None
+        assert len(s.scalars(select(Rating).where(Rating.show_id == imdb)).all()) == 2
+        statuses = {i: s.get(Show, i).status for i in (lost, wrong_year, spammed, popular, lost_a)}
+        assert statuses == {
+            lost: "pending",
+            wrong_year: "pending",
+            spammed: "pending",
+            popular: "active",
+            lost_a: "active",
+        }
+    with store.sessions() as s, s.begin():
+        assert settle_pending(s, min_clients=0).approved == []
 
 
 def test_serving_never_offers_blocked_shows():

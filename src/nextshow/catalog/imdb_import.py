@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from nextshow.catalog.review import adopt_imdb_twins
 from nextshow.catalog.store import ShowSpec, get_or_create_shows
 from nextshow.db.limits import GENRES as MAX_GENRES
 from nextshow.db.limits import TITLE as MAX_TITLE
@@ -71,6 +72,7 @@ def import_imdb_titles(
     by a rating import (same IMDb id) takes IMDb's data. Each batch of ``batch_size`` kept titles
     is one transaction. Filtered lines are counted as ``skipped``; malformed lines are rejects
     (reported under ``reports_dir``) and do not stop the import. Plain or gzip files.
+    Pending user-submitted shows with an imported twin (same title and year) are merged into it.
     """
     summary = ImportSummary()
     with summary.reporting(reports_dir, "imdb-titles"):
@@ -128,6 +130,11 @@ def _import_titles(
                     flush()
         if batch:
             flush()
+    # Titles typed on the web that IMDb now knows become those IMDb shows (likes and all).
+    with transaction(sessions) as session:
+        merged = adopt_imdb_twins(session)
+    if merged:
+        log.info("%d pending user-submitted shows merged into the IMDb shows they are", len(merged))
 
 
 def _split(path: Path, number: int, data: bytes | OverlongLine, width: int) -> list[str] | Reject:

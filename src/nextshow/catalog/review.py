@@ -1,19 +1,23 @@
 """Review of user-submitted shows, and which shows may be recommended at all.
 
 A title typed on the web is data to weigh, not a catalogue entry: it stays ``pending`` (its likes
-are kept) until an operator approves it, merges it into the show it really is, or rejects it.
-Shared by the ``nextshow shows`` commands and the admin API routes.
+are kept) until an operator approves it, merges it into the show it really is, or rejects it, or
+until :func:`settle_pending` finds it confirmed: an IMDb import brought the same title (its likes
+move there), or enough distinct client addresses asked for it (one client cannot approve a show,
+however many requests it sends). Shared by the ``nextshow shows`` commands, the admin API routes,
+the IMDb title import and every snapshot.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
-from nextshow.db.models import Rating, Show
+from nextshow.db.models import PredictionRequest, Rating, Show
 from nextshow.db.upsert import insert_ignoring_conflicts
 
 log = logging.getLogger(__name__)
@@ -113,3 +117,72 @@ def unrecommendable_show_ids(session: Session, *, min_support: int) -> set[int]:
         )
     )
     return {int(i) for i in rows}
+
+
+@dataclass
+class Settled:
+    """What :func:`settle_pending` did: (pending id, IMDb show id) pairs merged, ids approved."""
+
+    merged: list[tuple[int, int]] = field(default_factory=list)
+    approved: list[int] = field(default_factory=list)
+
+
+def adopt_imdb_twins(session: Session) -> list[tuple[int, int]]:
+    """Merge each pending show into the one IMDb show with its normalised title and year.
+
+    A pending show typed without a year matches an IMDb show of any year, but only when exactly
+    one such show exists: "Lost" with two IMDb series of that name stays for an operator.
+    Returns (pending id, IMDb show id) pairs. The caller commits.
+    """
+    twin = Show.__table__.alias("twin")
+    rows = session.execute(
+        select(Show.id, twin.c.id)
+        .join(
+            twin,
+            (twin.c.normalized_title == Show.normalized_title)
+            & twin.c.imdb_id.is_not(None)
+            & (twin.c.status == "active")
+            & (Show.start_year.is_(None) | (twin.c.start_year == Show.start_year)),
+        )
+        .where(Show.status == "pending")
+    ).all()
+    targets: dict[int, list[int]] = {}
+    for pending_id, target_id in rows:
+        targets.setdefault(int(pending_id), []).append(int(target_id))
+    merged = []
+    for pending_id, candidates in sorted(targets.items()):
+        if len(candidates) == 1:
+            merge(session, pending_id, into=candidates[0])
+            merged.append((pending_id, candidates[0]))
+    return merged
+
+
+def clients_per_pending_show(session: Session) -> dict[int, int]:
+    """Pending show id -> distinct client addresses whose answered requests liked it."""
+    rows = session.execute(
+        select(Rating.show_id, func.count(func.distinct(PredictionRequest.client_key)))
+        .join(PredictionRequest, PredictionRequest.user_id == Rating.user_id)
+        .join(Show, Show.id == Rating.show_id)
+        .where(Rating.liked, Show.status == "pending", PredictionRequest.client_key.is_not(None))
+        .group_by(Rating.show_id)
+    ).all()
+    return {int(show_id): int(n) for show_id, n in rows}
+
+
+def settle_pending(session: Session, *, min_clients: int) -> Settled:
+    """Confirm what the data confirms: IMDb twins merged, then shows that ``min_clients``
+    distinct client addresses asked for approved (``min_clients`` 0: never). The caller commits."""
+    settled = Settled(merged=adopt_imdb_twins(session))
+    if min_clients > 0:
+        for show_id, clients in sorted(clients_per_pending_show(session).items()):
+            if clients >= min_clients:
+                approve(session, show_id)
+                settled.approved.append(show_id)
+    if settled.merged or settled.approved:
+        log.info(
+            "pending shows settled: %d merged into IMDb shows, %d approved by %d+ clients",
+            len(settled.merged),
+            len(settled.approved),
+            min_clients,
+        )
+    return settled

@@ -217,5 +217,8 @@ class PredictionRequest(Base):
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    # A hash of the client's address (never the address itself): distinct clients, not requests,
+    # are what may confirm a title typed on the web (catalog.review.settle_pending).
+    client_key: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from nextshow.catalog.review import settle_pending
 from nextshow.config import Settings
 from nextshow.registry.artifact_store import ArtifactStore
 from nextshow.registry.snapshots import SnapshotManifest, export_snapshot, latest_snapshot_id
@@ -14,7 +15,11 @@ LATEST = "latest"
 def take_snapshot(
     session: Session, store: ArtifactStore, settings: Settings
 ) -> tuple[SnapshotManifest, bool]:
-    """Freeze the live tables (manifest, whether it is new) with the configured like threshold."""
+    """Freeze the live tables (manifest, whether it is new) with the configured like threshold.
+
+    Pending shows the data now confirms are settled first, so the snapshot sees them as they are.
+    """
+    settle_pending(session, min_clients=settings.auto_approve_clients)
     return export_snapshot(
         session, store, like_threshold=settings.like_threshold, source=settings.safe_db_url
     )

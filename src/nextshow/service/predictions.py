@@ -10,6 +10,7 @@ never records a like twice. Likes, results and the status change commit in one t
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -96,6 +97,13 @@ def write_guard(sessions: sessionmaker[Session]) -> contextlib.AbstractContextMa
     return guard
 
 
+def client_key(address: str | None) -> str | None:
+    """A stable, non-reversible-at-a-glance key for a client address (None when unknown)."""
+    if not address:
+        return None
+    return hashlib.sha256(address.encode()).hexdigest()[:32]
+
+
 def create_request(
     session: Session,
     *,
@@ -104,6 +112,7 @@ def create_request(
     user_external_id: str | None,
     n: int,
     idempotency_key: str | None = None,
+    client_key: str | None = None,
 ) -> tuple[PredictionRequest, bool]:
     """Store a pending request (the caller commits); returns it and whether it is new.
 
@@ -122,6 +131,7 @@ def create_request(
         "n": n,
         "attempts": 0,
         "idempotency_key": idempotency_key,
+        "client_key": client_key,
         "created_at": now,
         "updated_at": now,
     }

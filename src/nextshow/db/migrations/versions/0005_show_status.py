@@ -1,4 +1,5 @@
-"""Catalogue: a review state per show; user-submitted shows start (existing ones become) pending.
+"""Catalogue: a review state per show; user-submitted shows start (existing ones become) pending;
+prediction requests keep a hash of the client address (distinct clients may confirm a show).
 
 Revision ID: 0005
 Revises: 0004
@@ -22,9 +23,13 @@ def upgrade() -> None:
         batch.create_check_constraint("status_known", "status IN ('active', 'pending', 'rejected')")
     # Titles typed on the web were never confirmed: they wait for an import or an operator.
     op.execute("UPDATE shows SET status = 'pending' WHERE user_submitted")
+    with op.batch_alter_table("prediction_requests") as batch:
+        batch.add_column(sa.Column("client_key", sa.String(32), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("prediction_requests") as batch:
+        batch.drop_column("client_key")
     with op.batch_alter_table("shows") as batch:
         batch.drop_constraint("status_known", type_="check")
         batch.drop_column("status")

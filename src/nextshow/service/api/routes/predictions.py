@@ -6,12 +6,13 @@ import logging
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
 
 from nextshow.schemas.predictions import PredictionAccepted, PredictionCreate, PredictionPublic
 from nextshow.service.api.deps import ServicesDep, require_likes
 from nextshow.service.predictions import (
     IdempotencyConflict,
+    client_key,
     create_request,
     read_request,
     write_guard,
@@ -33,6 +34,7 @@ router = APIRouter(prefix="/api/predictions", tags=["predictions"])
 )
 def create_prediction(
     body: PredictionCreate,
+    request: Request,
     response: Response,
     services: ServicesDep,
     idempotency_key: Annotated[
@@ -53,17 +55,18 @@ def create_prediction(
         )
         require_likes(matches)
         try:
-            request, created = create_request(
+            stored, created = create_request(
                 session,
                 inputs=body.shows,
                 matches=matches,
                 user_external_id=body.user_id,
                 n=body.n,
                 idempotency_key=idempotency_key,
+                client_key=client_key(request.client.host if request.client else None),
             )
         except IdempotencyConflict as err:
             raise ProblemError(409, str(err), kind="idempotency-conflict") from err
-        accepted = PredictionAccepted.model_validate(request)
+        accepted = PredictionAccepted.model_validate(stored)
     if created:
         try:
             services.queue.enqueue_prediction(accepted.prediction_id)
