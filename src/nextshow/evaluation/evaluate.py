@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from nextshow.evaluation.beyond import beyond_accuracy
 from nextshow.evaluation.metrics import metric_key, score_users
 from nextshow.evaluation.splits import Split
 from nextshow.progress import progress_bar
@@ -59,6 +60,7 @@ class ModelEvaluation:
     artifact_bytes: int | None  # None when not measured (tuning trials)
     tuning: list[dict[str, Any]] = field(default_factory=list)  # validation trials, grid order
     chosen: dict[str, Any] = field(default_factory=dict)  # the params set explicitly (grid pick)
+    validation: dict[str, float] = field(default_factory=dict)  # chosen params on validation
 
     def metric(self, name: str, k: int) -> float:
         return self.metrics[metric_key(name, k)]
@@ -162,6 +164,8 @@ def evaluate(
     scores = score_users(recommendations, relevant, options.k, split.n_shows)
     users = int(scores.pop("users"))
     scores.pop("users_dropped")
+    popularity = np.asarray(split.train.sum(axis=0), dtype=np.float64).ravel()
+    scores.update(beyond_accuracy(recommendations, relevant, popularity, options.k, options.seed))
     return ModelEvaluation(
         model=model_name,
         params=model.get_params(),

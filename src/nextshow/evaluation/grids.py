@@ -27,6 +27,10 @@ GRIDS: dict[str, Grid] = {
     # each fit costs several component fits.
     "forest": {},
     "blend": {},
+    # Each ranker fit is several generator fits and a boosted-tree fit: the one parameter that
+    # matters is which label split its trees learn from (what comes next for everyone, or each
+    # user's next likes); the rest keep their defaults.
+    "ranker": {"label_split": ["global-time", "user-time"]},
 }
 
 

@@ -32,6 +32,7 @@ from nextshow.recommenders import (  # noqa: F401  (importing adds the models to
     forest,
     itemknn,
     popularity,
+    ranker,
     rp3beta,
     time_aware,
 )
