@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from nextshow.recommenders import create
+from nextshow.recommenders import ShowMetadata, create
 from nextshow.recommenders.vocabulary import ShowVocabulary
 from nextshow.schemas.shows import ShowPublic
 from nextshow.service.holder import Scored, ServingModel
 from nextshow.service.recommend import NOTHING_KNOWN, answer
-from tests.recommenders.conftest import LIKED, build, metadata  # noqa: F401 (fixture)
+from tests.recommenders.conftest import LIKED, build
 
 IDS = np.arange(100, 108, dtype=np.int64)  # database id of each model column
+META = ShowMetadata(show_ids=IDS)
 DETAILS = {int(i): ShowPublic(id=int(i), title=f"Show {i - 100}") for i in IDS}
 
 
@@ -27,9 +28,9 @@ def _serving(model) -> ServingModel:
     )
 
 
-def test_personal_model_names_only_contributing_liked_shows_largest_first(metadata) -> None:
+def test_personal_model_names_only_contributing_liked_shows_largest_first() -> None:
     likes, stamps = build(LIKED)
-    model = create("itemknn", k=5).fit(likes, metadata, stamps)
+    model = create("itemknn", k=5).fit(likes, META, stamps)
     found = answer(_serving(model), [100, 107], 4)  # columns 0 and 7
     assert found.notice is None
     for rec in found.recommendations:
@@ -42,9 +43,9 @@ def test_personal_model_names_only_contributing_liked_shows_largest_first(metada
         assert rec.reason.startswith("Because you liked ")
 
 
-def test_popularity_heavy_scores_say_popular_with_the_top_contributor(metadata) -> None:
+def test_popularity_heavy_scores_say_popular_with_the_top_contributor() -> None:
     likes, stamps = build(LIKED)
-    model = create("time-aware", pop_weight=50.0, k=5).fit(likes, metadata, stamps)
+    model = create("time-aware", pop_weight=50.0, k=5).fit(likes, META, stamps)
     found = answer(_serving(model), [100], 3)
     assert found.recommendations
     for rec in found.recommendations:
