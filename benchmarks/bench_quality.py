@@ -1,11 +1,16 @@
-"""Quality benchmark: our recommenders side by side with implicit's, on the same split and tuning.
+"""Quality benchmark: the pipeline's chosen model beside implicit's models and the baselines.
 
-    .venv/bin/python benchmarks/bench_quality.py [--models all|a,b] [--quick]
+    .venv/bin/python benchmarks/bench_quality.py [--models a,b] [--peers all|none|a,b]
+                                                 [--splits global-time,user-time] [--no-tune]
 
 Data: the bundled MovieTweetings sample ("demo"). Protocol: exactly ``nextshow evaluate``'s
-(``run_evaluation``): users with >= 5 likes, the latest 20 % of their likes held out, every model
-tuned on a validation split carved from the training part (never the test part), refit on the
-full training part, top-10 scored on the test part. Seed 42, one thread for implicit.
+(``evaluation.protocol.Protocol`` + ``run_evaluation``), once per split, the two splits in two
+processes side by side: users with >= 5 likes, every model tuned on a validation split carved
+from the training part (never the test part), refit on the full training part, top-10 scored
+on the test part; seed 42, one thread for implicit. Our candidates (``--models``) go through the
+pipeline's own choice (``evaluation.selection.choose``: best validation NDCG@10 among models
+with coverage@10 >= 10 x popularity's); the chosen model's test NDCG@10 is set against the best
+of implicit's four and the baselines of issue 12 (popularity, recent popularity, EASE, RP3beta).
 
 implicit's models are wrapped in adapters implementing our ``Recommender`` interface, so the
 harness treats them exactly like ours:
@@ -17,8 +22,9 @@ harness treats them exactly like ours:
   ``recalculate_user`` in implicit; a user is the mean of their liked shows' factors, and the
   show bias BPR learns is added (that scored far better than the least-squares step for BPR).
 
-Writes ``benchmarks/out/quality.md``, ``quality.png`` and ``quality.json`` and prints the ratio of
-our best NDCG@10 to the best of implicit's four, and to the best model that ignores time.
+Writes ``benchmarks/out/quality.md``, ``quality-<split>.png`` and ``quality.json`` and prints,
+per split, the ratio of the chosen model's NDCG@10 to the best compared model's (target 1.10x,
+with coverage@10 >= 5 %).
 """
 
 from __future__ import annotations
