@@ -119,12 +119,12 @@ def answer(model: ServingModel, liked: Sequence[int], n: int) -> Recommendations
     """
     scored, used_fallback = model.recommend(liked, n)
     details = model.details
-    titles = {show_id: show.title for show_id, show in details.items()}
     recommendations = []
     for item in scored:
         if item.show_id not in details:  # deleted since the model was loaded: nothing to show
             continue
         reason = _reason(item, used_fallback)
+        titles = {b: details[b].title for b in reason.shows if b in details}  # only those named
         recommendations.append(
             RecommendationPublic(
                 **details[item.show_id].model_dump(exclude={"imdb_url"}),
