@@ -77,7 +77,12 @@ def gate_decision(
     if not on_snapshot.passed:
         return on_snapshot
     on_frozen = frozen_split_gate(
-        sessions, store, candidate_id=version_id, metric=metric, tolerance=tolerance
+        sessions,
+        store,
+        candidate_id=version_id,
+        metric=metric,
+        tolerance=tolerance,
+        protocol=protocol,
     )
     return on_frozen if not on_frozen.passed else on_snapshot
 
@@ -89,19 +94,23 @@ def frozen_split_gate(
     candidate_id: int,
     metric: str,
     tolerance: float,
+    protocol: Protocol | None = None,
 ) -> GateDecision:
-    """Candidate and production artifacts scored on production's frozen test split."""
+    """Candidate and production artifacts scored on production's frozen test split, made by
+    ``protocol`` (the one the gate re-evaluates with) at the gate metric's k."""
     with sessions() as session:
         candidate = get_version(session, candidate_id)
         current = production_version(session)
         if current is None:
             return gate(version_metrics(candidate), None, metric=metric, tolerance=tolerance)
         session.expunge_all()  # detached rows keep their loaded columns for the scoring below
-    frozen = frozen_split(store, current.snapshot_id)
-    k = int(metric.rsplit("@", 1)[1]) if "@" in metric else 10
+    protocol = protocol or Protocol()
+    if "@" in metric:
+        protocol = protocol.with_changes(k=int(metric.rsplit("@", 1)[1]))
+    frozen = frozen_split(store, current.snapshot_id, protocol)
     return gate(
-        score_version(store, candidate, frozen, k=k),
-        score_version(store, current, frozen, k=k),
+        score_version(store, candidate, frozen, protocol),
+        score_version(store, current, frozen, protocol),
         metric=metric,
         tolerance=tolerance,
         basis=f"frozen-split check: both versions on production {current.id}'s test split of "

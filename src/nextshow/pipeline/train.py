@@ -197,16 +197,7 @@ class SparkTrainer:
 
     def evaluate(self, options: TrainOptions) -> tuple[ModelEvaluation, Choice | None]:
         assert options.model is not None  # TrainOptions refuses Spark without a model
-        protocol = options.protocol
-        evaluation = self.training.evaluate(
-            options.model,
-            options.params,
-            tune=protocol.tune,
-            k=protocol.k,
-            min_likes=protocol.min_likes,
-            seed=protocol.seed,
-        )
-        return evaluation, None
+        return self.training.evaluate(options.model, options.params, options.protocol), None
 
     def fit(self, model: str, params: dict[str, Any], seed: int) -> Recommender:
         return self.training.fit(model, params)
