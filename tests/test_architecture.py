@@ -136,7 +136,8 @@ def test_the_graph_sees_the_imports_that_matter() -> None:
     """The reader finds real edges (so an empty graph cannot pass the circle test)."""
     graph = import_graph()
     assert "nextshow.recommenders.base" in graph["nextshow.recommenders.kinds"]
-    assert "nextshow.evaluation.tuning" in graph["nextshow.evaluation.protocol"]
+    assert "nextshow.evaluation.candidates" in graph["nextshow.evaluation.protocol"]
+    assert "nextshow.evaluation.tuning" in graph["nextshow.evaluation.candidates"]
     assert "nextshow.recommenders.artifact" in graph["nextshow.recommenders.base"]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field, field_validator
@@ -38,8 +38,20 @@ class Settings(BaseSettings):
         default_factory=dict, description="fsspec storage options (JSON), e.g. an S3 endpoint."
     )
 
-    default_model: str = Field(
-        default="time-aware", description="Model the retrain triggers train."
+    default_model: str | None = Field(
+        default=None,
+        description="Optional override: train this model instead of letting the pipeline choose.",
+    )
+    candidate_models: str = Field(
+        default="all", description="Models the pipeline chooses among: 'all' or 'a,b,c'."
+    )
+    eval_split: Literal["auto", "global-time", "user-time", "random"] = Field(
+        default="auto",
+        description="Split of the evaluation protocol; auto: global-time with timestamps, "
+        "else random.",
+    )
+    train_time_budget: float = Field(
+        default=1800.0, gt=0.0, description="Seconds for tuning every candidate model."
     )
     gate_metric: str = Field(default="ndcg@10", description="Metric the promotion gate compares.")
     gate_tolerance: float = Field(

@@ -28,6 +28,8 @@ def test_evaluate_popularity_on_demo_writes_the_report(tmp_path: Path) -> None:
         "--models",
         "popularity",
         "--no-tune",
+        "--split",
+        "user-time",  # the original heuristic, so the figure matches the datasets README
         "--out",
         str(out),
         env=_env(tmp_path / "home"),
@@ -79,6 +81,12 @@ def test_evaluate_csv_json_and_default_out_dir(tmp_path: Path, monkeypatch) -> N
     assert data["data"]["likes"] == len(lines) - 1
     assert [m["model"] for m in data["models"]] == ["popularity", "itemknn"]
     assert data["tuned"] is True
+    assert data["split"]["rule"] == "global-time"  # auto: the CSV has timestamps
+    assert data["selected"] in ("popularity", "itemknn")
+    assert data["protocol"]["seed"] == 42
+    assert {"novelty@10", "personalization@10", "longtail_ndcg@10"} <= set(
+        data["models"][0]["metrics"]
+    )
     report = Path(data["report"]["markdown"])
     assert report.parent.parent == home / "reports"
     assert report.parent.name.startswith("evaluation-")
@@ -90,3 +98,31 @@ def test_evaluate_refuses_unknown_model(tmp_path: Path) -> None:
     result = run_cli("evaluate", "--models", "nope", "--no-tune", env=_env(tmp_path))
     assert result.returncode == 2
     assert "unknown model(s) nope" in result.stderr
+
+
+def test_evaluate_all_runs_to_the_end_without_timestamps(tmp_path: Path, monkeypatch) -> None:
+    """A ratings file without times: time models are skipped with why, the split is random."""
+    lines = ["user_id,show,rating"]
+    for user in range(12):
+        for show in range(8):
+            if (user + show) % 3:
+                lines.append(f"{user},tt{show:07d},{8 + (user * show) % 3}")
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setenv("NEXTSHOW_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("NEXTSHOW_PROGRESS", "false")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            cli,
+            ["evaluate", "--data", str(ratings), "--models", "all", "--no-tune", "--json"],
+            catch_exceptions=False,
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["split"]["rule"] == "random"
+    skipped = {s["model"]: s["reason"] for s in data["skipped"]}
+    assert "timestamps" in skipped["time-aware"] and "timestamps" in skipped["recent-popularity"]
+    assert data["selected"] in {m["model"] for m in data["models"]}

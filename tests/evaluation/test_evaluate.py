@@ -7,13 +7,17 @@ import pytest
 
 from nextshow.evaluation.dataset import InteractionRow, Interactions, build_interactions
 from nextshow.evaluation.evaluate import RunOptions, evaluate, parse_model_names
-from nextshow.evaluation.protocol import run_evaluation
+from nextshow.evaluation.protocol import Protocol, run_evaluation
 from nextshow.evaluation.splits import TemporalHoldout, validation_split
 from nextshow.evaluation.tuning import expand_grid, grid_search
 
 
 def _interactions(seed: int = 0, users: int = 80, shows: int = 40) -> Interactions:
     """Random likes with a popularity skew and increasing timestamps (deterministic)."""
+    return build_interactions(_rows(seed, users, shows))
+
+
+def _rows(seed: int = 0, users: int = 80, shows: int = 40) -> list[InteractionRow]:
     rng = np.random.default_rng(seed)
     weights = 1.0 / np.arange(1, shows + 1)
     rows = []
@@ -23,7 +27,7 @@ def _interactions(seed: int = 0, users: int = 80, shows: int = 40) -> Interactio
         for s in rng.choice(shows, size=n, replace=False, p=weights / weights.sum()):
             t += int(rng.integers(1, 1000))
             rows.append(InteractionRow(f"u{u}", f"tt{s:07d}", float(rng.integers(6, 11)), None, t))
-    return build_interactions(rows)
+    return rows
 
 
 def test_evaluate_is_deterministic_and_scores_test_users() -> None:
@@ -33,7 +37,10 @@ def test_evaluate_is_deterministic_and_scores_test_users() -> None:
     b = evaluate("itemknn", {"k": 10}, split, metadata=data.metadata)
     assert a.metrics == b.metrics
     assert a.users == len(split.test_users)
-    assert set(a.metrics) == {"precision@10", "recall@10", "ndcg@10", "hit@10", "coverage@10"}
+    assert set(a.metrics) == {
+        *("precision@10", "recall@10", "ndcg@10", "hit@10", "coverage@10"),
+        *("novelty@10", "personalization@10", "longtail_ndcg@10"),
+    }
     assert a.artifact_bytes is not None and a.artifact_bytes > 0
     assert a.params["k"] == 10
 
@@ -75,7 +82,7 @@ def test_run_evaluation_twice_gives_the_same_numbers() -> None:
     data = _interactions(seed=3)
     grids = {"itemknn": {"k": [2, 10]}, "popularity": {}}
     runs = [
-        run_evaluation(data, ["popularity", "itemknn"], grids=grids, min_likes=5, seed=42)
+        run_evaluation(data, ["popularity", "itemknn"], grids=grids, protocol=Protocol())
         for _ in range(2)
     ]
     first, second = (r.as_dict() for r in runs)
@@ -100,4 +107,40 @@ def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="non-empty list"):
         expand_grid({"k": []})
     with pytest.raises(ValueError):
-        run_evaluation(_interactions(), ["popularity"], min_likes=1)
+        run_evaluation(_interactions(), ["popularity"], protocol=Protocol(min_likes=1))
+
+
+def _untimed(seed: int = 0) -> Interactions:
+    """The same kind of likes without any timestamp."""
+    rows = [r._replace(timestamp=None) for r in _rows(seed)]
+    return build_interactions(rows)
+
+
+def test_models_all_runs_to_the_end_with_and_without_timestamps() -> None:
+    """Every registered model either runs or is skipped with its reason; a choice is made."""
+    names = parse_model_names("all")
+    for data in (_interactions(seed=5), _untimed(seed=5)):
+        result = run_evaluation(data, names, protocol=Protocol(tune=False))
+        ran = {m.model for m in result.models}
+        skipped = {s.model: s.reason for s in result.skipped}
+        assert ran | set(skipped) == set(names)
+        assert result.selected in ran
+        assert result.as_dict()["selected"] == result.selected
+        if data.timestamps is None:
+            assert result.split["rule"] == "random"
+            assert "timestamps" in skipped["recent-popularity"]
+            assert "timestamps" in skipped["time-aware"]
+        else:
+            assert result.split["rule"] == "global-time"
+            assert not skipped
+
+
+def test_time_budget_skips_the_candidates_that_start_after_it() -> None:
+    data = _interactions(seed=6)
+    result = run_evaluation(
+        data,
+        ["popularity", "itemknn", "rp3beta"],
+        protocol=Protocol(time_budget=1e-9),
+    )
+    assert [m.model for m in result.models] == ["popularity"]  # the first always starts
+    assert all("time budget" in s.reason for s in result.skipped)

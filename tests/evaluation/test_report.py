@@ -42,7 +42,8 @@ def test_tables_name_every_model_and_metric() -> None:
     assert any(line.startswith("ease") and "l2=100" in line for line in text.splitlines())
     markdown = markdown_report(result)
     assert (
-        "| ease | 0.0300 | 0.1500 | 0.0900 | 0.2500 | 0.1000 | 1.50 | 2.0 KB | l2=100 |" in markdown
+        "| ease | 0.0300 | 0.1500 | 0.0900 | 0.2500 | 0.1000 | - | - | - | 1.50 | 2.0 KB | l2=100 |"
+        in markdown
     )
     assert "validation split carved from the training part only" in markdown
     assert result.best().model == "ease"

@@ -157,4 +157,4 @@ def test_global_time_split_never_trains_on_the_future():
     with pytest.raises(ValueError, match="timestamps"):
         GlobalTimeHoldout().split(likes)
     with pytest.raises(ValueError, match="split rule"):
-        make_holdout("random")
+        make_holdout("weekly")

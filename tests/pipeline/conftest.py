@@ -29,7 +29,9 @@ def seed_ratings(
         others = rng.choice(n_shows, size=3, replace=False)
         for rank, show in enumerate([*picked, *others]):
             liked = show in picked
-            rows.append((user, int(show), 9.0 if liked else 4.0, 1_600_000_000 + user * 50 + rank))
+            # Every user likes at the same moments (rank), so one global cut-off splits each user.
+            when = 1_600_000_000 + rank * 10_000 + user
+            rows.append((user, int(show), 9.0 if liked else 4.0, when))
     with store.sessions() as s, s.begin():
         if first_user == 0:
             s.execute(

@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 
 from nextshow.catalog.normalize import normalize_title
 from nextshow.db.models import FEEDBACK_SOURCE, Rating, Show, User
+from nextshow.evaluation.protocol import Protocol
 from nextshow.pipeline.data import interactions_from_snapshot
 from nextshow.pipeline.promotion import promote_with_gate
 from nextshow.pipeline.train import TrainOptions, train_version
@@ -23,7 +24,7 @@ def _snapshot(store, artifacts) -> str:
 
 
 def _train(store, artifacts, snapshot_id, model, **params) -> int:
-    options = TrainOptions(model=model, params=params, tune=False)
+    options = TrainOptions(model=model, params=params, protocol=Protocol(tune=False))
     return train_version(
         store.sessions, artifacts, snapshot_id=snapshot_id, options=options
     ).version_id

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from nextshow.db.models import ModelEvent, ModelVersion
+from nextshow.evaluation.protocol import Protocol
 from nextshow.pipeline.promotion import promote_with_gate
 from nextshow.pipeline.train import TrainOptions, train_version
 from nextshow.registry.snapshots import export_snapshot
@@ -27,7 +28,7 @@ def _snapshot(store, artifacts) -> str:
 
 
 def _train(store, artifacts, snapshot_id, model, **params):
-    options = TrainOptions(model=model, params=params, tune=False)
+    options = TrainOptions(model=model, params=params, protocol=Protocol(tune=False))
     return train_version(store.sessions, artifacts, snapshot_id=snapshot_id, options=options)
 
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from nextshow.db.models import ModelEvent, ModelVersion
+from nextshow.evaluation.protocol import Protocol
 from nextshow.pipeline.promotion import promote_with_gate
 from nextshow.pipeline.train import TrainOptions, train_version
 from nextshow.recommenders.artifact import ArtifactError
@@ -63,7 +64,7 @@ def test_failure_while_registering_leaves_no_half_registered_version(seeded):
             store.sessions,
             artifacts,
             snapshot_id=snapshot_id,
-            options=TrainOptions(model="popularity", tune=False),
+            options=TrainOptions(model="popularity", protocol=Protocol(tune=False)),
         )
     with store.sessions() as s:
         assert s.scalar(select(func.count()).select_from(ModelVersion)) == 0
@@ -77,7 +78,7 @@ def test_killed_training_leaves_the_registry_consistent(seeded):
         store.sessions,
         artifacts,
         snapshot_id=snapshot_id,
-        options=TrainOptions(model="popularity", tune=False),
+        options=TrainOptions(model="popularity", protocol=Protocol(tune=False)),
     )
     promote_with_gate(store.sessions, artifacts, version_id=first.version_id)
     # Kill `nextshow train` at several points of its life; whatever it reached, the registry
@@ -114,14 +115,14 @@ def test_tampered_artifact_is_refused_and_production_stays(seeded):
         store.sessions,
         artifacts,
         snapshot_id=snapshot_id,
-        options=TrainOptions(model="itemknn", params={"k": 10}, tune=False),
+        options=TrainOptions(model="itemknn", params={"k": 10}, protocol=Protocol(tune=False)),
     )
     promote_with_gate(store.sessions, artifacts, version_id=good.version_id)
     other = train_version(
         store.sessions,
         artifacts,
         snapshot_id=snapshot_id,
-        options=TrainOptions(model="itemknn", params={"k": 20}, tune=False),
+        options=TrainOptions(model="itemknn", params={"k": 20}, protocol=Protocol(tune=False)),
     )
     folder = store.home / "artifacts" / artifacts.key_of(other.artifact_uri)
     npz = folder / "arrays.npz"

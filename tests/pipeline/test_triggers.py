@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from nextshow.db.models import ModelVersion
+from nextshow.evaluation.protocol import Protocol
 from nextshow.pipeline.train import TrainOptions
 from nextshow.pipeline.triggers import (
     new_likes_since_production,
@@ -76,7 +77,7 @@ def test_pipeline_keeps_production_when_the_candidate_is_worse(seeded):
         artifacts,
         settings,
         trigger="test",
-        options=TrainOptions(model="popularity", tune=False),
+        options=TrainOptions(model="popularity", protocol=Protocol(tune=False)),
     )
     assert worse.ran and not worse.promoted and "refused" in worse.reason
 

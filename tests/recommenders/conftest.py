@@ -42,7 +42,7 @@ LIKED = [
 # Models that need more than the defaults to run on 8 shows (small factor counts, few trees).
 TINY_PARAMS: dict[str, dict] = {
     "als": {"factors": 3, "iterations": 5},
-    "forest": {"n_estimators": 5, "n_candidates": 6, "max_depth": 4, "holdout": 1},
+    "ranker": {"n_candidates": 4, "max_iter": 5, "min_samples_leaf": 2},
     "blend": {
         "components": [
             {"name": "itemknn", "params": {"k": 5}, "weight": 1.0},

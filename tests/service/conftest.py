@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from nextshow.config import Settings
 from nextshow.db.models import PredictionRequest
+from nextshow.evaluation.protocol import Protocol
 from nextshow.pipeline.promotion import promote_with_gate
 from nextshow.pipeline.train import TrainOptions, train_version
 from nextshow.registry.artifact_store import ArtifactStore
@@ -53,7 +54,7 @@ def train_and_promote(
     artifacts = ArtifactStore(store.settings.artifacts_url)
     with store.sessions() as session, session.begin():
         snapshot_id = export_snapshot(session, artifacts, like_threshold=8.0, source="test")[0].id
-    options = TrainOptions(model=model, params=params, tune=False)
+    options = TrainOptions(model=model, params=params, protocol=Protocol(tune=False))
     result = train_version(store.sessions, artifacts, snapshot_id=snapshot_id, options=options)
     promote_with_gate(
         store.sessions,

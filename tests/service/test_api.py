@@ -53,6 +53,12 @@ def test_sync_recommendations(client):
     assert all(r["because"] for r in recs)
     assert {b["title"] for r in recs for b in r["because"]} <= {"Show 0", "Show 3"}
     assert recs == sorted(recs, key=lambda r: -r["score"])
+    # item kNN scores are all taste: each reason names the liked shows in `because`, in order.
+    for r in recs:
+        assert r["reason_kind"] == "because"
+        named = [b["title"] for b in r["because"]]
+        assert r["reason"] == "Because you liked " + " and ".join(named) + "."
+    assert body["notice"] is None
 
 
 def test_shows_search_and_get(client, trained):

@@ -7,11 +7,15 @@ import pytest
 import scipy.sparse as sp
 
 from nextshow.evaluation.evaluate import RunOptions, evaluate
+from nextshow.evaluation.protocol import Protocol
 from nextshow.evaluation.splits import TemporalHoldout
+from nextshow.pipeline.data import interactions_from_snapshot
 from nextshow.recommenders import create
 from nextshow.recommenders.base import make_rng
+from nextshow.registry.artifact_store import ArtifactStore
+from nextshow.registry.snapshots import read_snapshot, snapshot_from_tables
 from nextshow.spark.models import fit_on_spark
-from nextshow.spark.split import temporal_holdout
+from nextshow.spark.split import protocol_holdout, temporal_holdout
 
 
 def _matrix(frame, user_ids: list[str], n_shows: int) -> sp.csr_matrix:
@@ -33,6 +37,32 @@ def test_columns_and_likes_match_the_numpy_engine(spark_likes, snapshot) -> None
     spark_matrix = _matrix(spark_likes.frame, inter.user_ids, inter.n_shows)
     assert (spark_matrix != inter.likes).nnz == 0
     assert spark_matrix.nnz == inter.n_likes
+
+
+def test_like_times_are_clipped_to_the_snapshot_cutoff_as_numpy_clips_them(
+    spark, snapshot, tmp_path
+) -> None:
+    """Issue 13: likes stamped after the cut-off count as liked at it, on both engines."""
+    from nextshow.spark.frames import read_likes
+
+    data = read_snapshot(snapshot.store, snapshot.snapshot_id)
+    times = snapshot.interactions.timestamps.data
+    cutoff = int(np.quantile(times, 0.9))
+    store = ArtifactStore(tmp_path.as_uri())
+    manifest = snapshot_from_tables(
+        store, data.shows, data.ratings, like_threshold=8.0, source="test", cutoff=cutoff
+    )
+    inter = interactions_from_snapshot(read_snapshot(store, manifest.id))
+    table = read_likes(spark, store, manifest.id).frame.select("user", "col", "t").toArrow()
+    position = {int(u): i for i, u in enumerate(inter.user_ids)}
+    rows = [position[int(u)] for u in table.column("user").to_pylist()]
+    spark_times = sp.csr_matrix(
+        (table.column("t").to_numpy(), (rows, table.column("col").to_numpy())),
+        shape=inter.likes.shape,
+    )
+    spark_times.sort_indices()
+    assert spark_times.data.max() == cutoff == inter.timestamps.data.max()
+    np.testing.assert_array_equal(spark_times.data, inter.timestamps.data)
 
 
 def test_holdout_is_the_numpy_split(spark_likes, snapshot) -> None:
@@ -120,21 +150,51 @@ def test_popularity_models_match(name, params, spark_likes, snapshot) -> None:
     ]
 
 
+@pytest.mark.parametrize("rule", ["global-time", "user-time"])
+def test_holdout_of_each_timed_rule_is_the_numpy_split(rule, spark_likes, snapshot) -> None:
+    inter = snapshot.interactions
+    protocol = Protocol(split=rule)
+    expected = protocol.split_likes(inter)
+    split = protocol_holdout(spark_likes.frame, protocol, timed=True)
+    assert (_matrix(split.train, inter.user_ids, inter.n_shows) != expected.train).nnz == 0
+    assert (_matrix(split.test, inter.user_ids, inter.n_shows) != expected.test).nnz == 0
+    assert expected.test.nnz > 100
+
+
+def test_random_holdout_is_seeded_and_keeps_the_rule(spark_likes, snapshot) -> None:
+    """Not the NumPy engine's draw (one stream in matrix order), but the same rule, seeded."""
+    inter = snapshot.interactions
+    split = protocol_holdout(spark_likes.frame, Protocol(split="random"), timed=True)
+    again = protocol_holdout(spark_likes.frame, Protocol(split="random"), timed=True)
+    other = protocol_holdout(spark_likes.frame, Protocol(split="random", seed=7), timed=True)
+    test = _matrix(split.test, inter.user_ids, inter.n_shows)
+    assert (test != _matrix(again.test, inter.user_ids, inter.n_shows)).nnz == 0
+    assert (test != _matrix(other.test, inter.user_ids, inter.n_shows)).nnz > 0
+    numpy_split = Protocol(split="random").split_likes(inter)
+    np.testing.assert_array_equal(np.diff(test.indptr), np.diff(numpy_split.test.indptr))
+
+
+@pytest.mark.parametrize("rule", ["global-time", "user-time"])
 def test_spark_evaluation_on_every_test_user_is_the_numpy_evaluation(
-    spark, spark_likes, snapshot
+    rule, spark, spark_likes, snapshot
 ) -> None:
-    """Same split, same arrays, same scoring code: the same metrics, number for number."""
+    """Same protocol, same arrays, same scoring function: every metric (beyond accuracy too),
+    number for number."""
     from nextshow.spark.evaluate import sample_split, score_sample
+    from nextshow.spark.popularity import like_counts
 
     inter = snapshot.interactions
     params = {"k": 50, "shrink": 10.0}
-    split = TemporalHoldout(min_likes=5).split(inter.likes, inter.timestamps)
+    protocol = Protocol(split=rule)
+    split = protocol.split_likes(inter)
     want = evaluate("itemknn", params, split, options=RunOptions(measure_artifact=False))
-    spark_split = temporal_holdout(spark_likes.frame, timed=True, min_likes=5)
+    spark_split = protocol_holdout(spark_likes.frame, protocol, timed=True)
     model = fit_on_spark("itemknn", params, spark_split.train, spark_likes.vocabulary)
     sample = sample_split(spark, spark_split, inter.n_shows, max_users=10**6, seed=42)
-    got = score_sample(model, sample, k=10, fit_seconds=0.0, chosen=params)
+    popularity = like_counts(spark_split.train, inter.n_shows)
+    got = score_sample(model, sample, popularity, k=10, seed=42, fit_seconds=0.0, chosen=params)
     assert got.users == want.users == len(split.test_users)
+    assert "novelty@10" in got.metrics and "longtail_ndcg@10" in got.metrics
     assert got.metrics == want.metrics
 
 
@@ -157,6 +217,7 @@ ALS_TOLERANCE = 0.10
 @pytest.mark.slow
 def test_spark_als_scores_within_tolerance_of_nextshow_als(spark, spark_likes, snapshot) -> None:
     from nextshow.spark.evaluate import sample_split, score_sample
+    from nextshow.spark.popularity import like_counts
 
     inter = snapshot.interactions
     params = {"factors": 8, "alpha": 10.0, "iterations": 10}
@@ -166,7 +227,8 @@ def test_spark_als_scores_within_tolerance_of_nextshow_als(spark, spark_likes, s
     model = fit_on_spark("als", params, spark_split.train, spark_likes.vocabulary)
     assert model.item_factors_.shape == (inter.n_shows, 8)
     sample = sample_split(spark, spark_split, inter.n_shows, max_users=10**6, seed=42)
-    got = score_sample(model, sample, k=10, fit_seconds=0.0, chosen=params)
+    counts = like_counts(spark_split.train, inter.n_shows)
+    got = score_sample(model, sample, counts, k=10, seed=42, fit_seconds=0.0, chosen=params)
     popularity = evaluate("popularity", {}, split, options=RunOptions(measure_artifact=False))
     assert got.users == want.users
     for metric in ("ndcg@10", "precision@10", "recall@10"):

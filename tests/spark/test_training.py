@@ -8,6 +8,7 @@ import pytest
 
 from nextshow.config import Settings
 from nextshow.db.models import ModelVersion
+from nextshow.evaluation.protocol import Protocol
 from nextshow.pipeline.promotion import promote_with_gate
 from nextshow.pipeline.train import TrainOptions, train_version
 from nextshow.recommenders import load_artifact
@@ -27,7 +28,7 @@ def _snapshot(store, artifacts) -> str:
 
 def _train(store, artifacts, snapshot_id, engine, model, **params):
     settings = Settings(home=store.home, **SPARK_TEST_SETTINGS)
-    options = TrainOptions(model=model, params=params, tune=False, engine=engine)
+    options = TrainOptions(model=model, params=params, protocol=Protocol(tune=False), engine=engine)
     return train_version(
         store.sessions, artifacts, snapshot_id=snapshot_id, options=options, settings=settings
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,8 +21,12 @@ from nextshow.cli.common import (
     plain,
     shown_option,
 )
+from nextshow.cli.protocol import protocol_options
 from nextshow.ratings.records import FORMATS as RATING_FORMATS
 from nextshow.runtime import Runtime
+
+if TYPE_CHECKING:
+    from nextshow.evaluation.protocol import Protocol
 
 
 @click.command("evaluate")
@@ -41,39 +46,21 @@ from nextshow.runtime import Runtime
 @click.option(
     "--models", default="all", show_default=True, help="'all' or comma-separated model names."
 )
-@click.option("--k", default=10, show_default=True, type=click.IntRange(1, 1000))
-@shown_option(
-    "--min-likes",
-    default=5,
-    type=click.IntRange(min=2),
-    help="Users with at least this many likes are test users.",
-)
-@click.option("--no-tune", is_flag=True, help="Default parameters: skip the validation search.")
-@click.option(
-    "--split",
-    "split_rule",
-    type=click.Choice(["user-time", "global-time"]),
-    default="user-time",
-    show_default=True,
-    help="user-time: each user's last 20 % (the original heuristic); global-time: one cut-off "
-    "time for everyone, so no model sees likes from after the held-out ones.",
-)
 @folder_option("--out", "Report folder (default: <home>/reports/evaluation-<timestamp>).")
 @json_option()
 @pass_app
+@protocol_options
 def evaluate_cmd(
     app: AppContext,
     source: str,
     fmt: str | None,
     models: str,
-    k: int,
-    min_likes: int,
-    no_tune: bool,
-    split_rule: str,
     out: Path | None,
     as_json: bool,
+    protocol: Protocol,
 ) -> None:
-    """Compare models offline: hold out each prolific user's latest likes, score the top k."""
+    """Compare models offline with the evaluation protocol; name the one the pipeline would
+    choose (JSON: ``selected``). Models that cannot run on the data are skipped with why."""
     from nextshow.evaluation.dataset import load_interactions
     from nextshow.evaluation.evaluate import parse_model_names
     from nextshow.evaluation.protocol import run_evaluation
@@ -84,16 +71,10 @@ def evaluate_cmd(
         interactions = load_interactions(source, fmt, like_threshold=app.settings.like_threshold)
     except ValueError as err:
         raise click.UsageError(str(err)) from err
-    result = run_evaluation(
-        interactions,
-        names,
-        k=k,
-        min_likes=min_likes,
-        tune=not no_tune,
-        seed=42,
-        progress=app.progress,
-        split_rule=split_rule,
-    )
+    try:
+        result = run_evaluation(interactions, names, protocol=protocol, progress=app.progress)
+    except ValueError as err:  # a time split asked for on data without timestamps
+        raise click.UsageError(str(err)) from err
     paths = write_report(result, out or default_out_dir(app.settings.reports_dir))
     if as_json:
         echo_json({**result.as_dict(), "report": {kind: str(p) for kind, p in paths.items()}})
@@ -143,9 +124,13 @@ def snapshot(app: AppContext, as_json: bool) -> None:
     show_default=True,
     help="Snapshot id, or 'latest' (one is taken first when none exists).",
 )
-@click.option("--model", default=None, help="Registered model name; default: settings.")
+@click.option(
+    "--model",
+    default=None,
+    help="Registered model name; default: NEXTSHOW_DEFAULT_MODEL if set, else the pipeline "
+    "chooses among NEXTSHOW_CANDIDATE_MODELS.",
+)
 @click.option("--param", "params", multiple=True, help="Hyperparameter k=v (repeatable).")
-@click.option("--no-tune", is_flag=True, help="Use default parameters, skip the search.")
 @shown_option(
     "--engine",
     type=click.Choice(["numpy", "spark"]),  # pipeline.train.ENGINES; --help imports no numpy
@@ -155,29 +140,36 @@ def snapshot(app: AppContext, as_json: bool) -> None:
 @click.option("--promote", "then_promote", is_flag=True, help="Promote through the gate after.")
 @json_option()
 @pass_app
+@protocol_options
 def train(
     app: AppContext,
     snapshot_id: str,
     model: str | None,
     params: tuple[str, ...],
-    no_tune: bool,
     engine: str,
     then_promote: bool,
     as_json: bool,
+    protocol: Protocol,
 ) -> None:
-    """Train a model from a snapshot, evaluate it and register it as a candidate version."""
+    """Train from a snapshot (choosing the model unless one is named), evaluate, register."""
     from nextshow.pipeline.snapshots import resolve_snapshot
-    from nextshow.pipeline.train import TrainOptions, train_version
+    from nextshow.pipeline.train import train_options, train_version
     from nextshow.recommenders import kinds
 
     name = model or app.settings.default_model
-    if name not in kinds.names():
+    if name is not None and name not in kinds.names():
         raise click.BadParameter(
             f"unknown model {name!r}; known: {', '.join(kinds.names())}", param_hint="--model"
         )
+    if params and name is None:
+        raise click.UsageError("--param needs --model (the parameters of which model?)")
     try:
-        options = TrainOptions(
-            model=name, params=_parse_params(params), tune=not no_tune, engine=engine
+        options = train_options(
+            app.settings,
+            model=name,
+            params=_parse_params(params),
+            protocol=protocol,
+            engine=engine,
         )
     except ValueError as exc:  # a model the Spark engine does not train
         raise click.BadParameter(str(exc), param_hint="--model") from exc
@@ -203,6 +195,11 @@ def train(
             f"{result.snapshot_id}: ndcg@10 {ndcg:.4f}, fit {result.fit_seconds:.2f} s, "
             f"{result.artifact_bytes / 1e6:.1f} MB, total {result.wall_seconds:.1f} s"
         )
+        if result.choice is not None:
+            skipped = "; ".join(f"{s['model']}: {s['reason']}" for s in result.choice["skipped"])
+            click.echo(f"chosen among {', '.join(result.choice['eligible'])}")
+            if skipped:
+                click.echo(f"skipped: {skipped}")
     if then_promote:
         app.ctx.invoke(promote_cmd, version=result.version_id)
 
@@ -326,7 +323,7 @@ def rollback(app: AppContext, reason: str | None) -> None:
 @json_option()
 @pass_app
 def retrain(app: AppContext, if_needed: bool, as_json: bool) -> None:
-    """Snapshot, train the default model, and promote it through the gate."""
+    """Snapshot, train the chosen model (or NEXTSHOW_DEFAULT_MODEL), promote it through the gate."""
     from nextshow.pipeline.triggers import retrain_if_needed, run_pipeline
 
     if if_needed:

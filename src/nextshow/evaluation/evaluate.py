@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
+from nextshow.evaluation.beyond import beyond_accuracy
 from nextshow.evaluation.metrics import metric_key, score_users
 from nextshow.evaluation.splits import Split
 from nextshow.progress import progress_bar
@@ -59,6 +61,7 @@ class ModelEvaluation:
     artifact_bytes: int | None  # None when not measured (tuning trials)
     tuning: list[dict[str, Any]] = field(default_factory=list)  # validation trials, grid order
     chosen: dict[str, Any] = field(default_factory=dict)  # the params set explicitly (grid pick)
+    validation: dict[str, float] = field(default_factory=dict)  # chosen params on validation
 
     def metric(self, name: str, k: int) -> float:
         return self.metrics[metric_key(name, k)]
@@ -125,6 +128,33 @@ def recommend_users(
     return out
 
 
+def train_popularity(train: sp.csr_matrix) -> np.ndarray:
+    """Training likes per show (float64): what novelty and the long-tail metric measure against."""
+    return np.asarray(train.sum(axis=0), dtype=np.float64).ravel()
+
+
+def score_lists(
+    recommendations: Sequence[Sequence[int]],
+    relevant: Sequence[Sequence[int]],
+    popularity: np.ndarray,
+    *,
+    k: int,
+    seed: int = DEFAULT_SEED,
+) -> tuple[dict[str, float], int]:
+    """Every reported metric at ``k`` (accuracy, coverage and beyond accuracy) of one top-k list
+    per user, and the number of users scored.
+
+    The one scoring function of every engine and check (``evaluate``, the Spark engine's driver,
+    the gate's frozen split), so their metrics are the same by construction. ``popularity`` is
+    the training likes per show (``train_popularity``); its length is the number of shows.
+    """
+    scores = score_users(recommendations, relevant, k, len(popularity))
+    users = int(scores.pop("users"))
+    scores.pop("users_dropped")
+    scores.update(beyond_accuracy(recommendations, relevant, popularity, k, seed))
+    return scores, users
+
+
 def _artifact_bytes(model: Recommender) -> int:
     """Bytes on disk of everything ``save`` writes (a file or a folder)."""
     with tempfile.TemporaryDirectory(prefix="nextshow-eval-") as tmp:
@@ -159,9 +189,9 @@ def evaluate(
     )
     recommend_seconds = time.perf_counter() - started
     relevant = [split.held_out(int(u)) for u in split.test_users]
-    scores = score_users(recommendations, relevant, options.k, split.n_shows)
-    users = int(scores.pop("users"))
-    scores.pop("users_dropped")
+    scores, users = score_lists(
+        recommendations, relevant, train_popularity(split.train), k=options.k, seed=options.seed
+    )
     return ModelEvaluation(
         model=model_name,
         params=model.get_params(),

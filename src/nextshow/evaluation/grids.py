@@ -23,10 +23,13 @@ GRIDS: dict[str, Grid] = {
     "als": {"factors": [8, 16, 32], "alpha": [10.0, 40.0]},
     # Defaults first; short half-lives and heavy popularity weights win on a leak-free split.
     "time-aware": {"pop_weight": [1.5, 1.0, 3.0, 6.0], "pop_half_life_days": [14.0, 7.0, 30.0]},
-    # forest and blend combine other models; their defaults are already tuned combinations, and
-    # each fit costs several component fits.
-    "forest": {},
+    # blend combines other models; its default is already a tuned combination, and each fit
+    # costs several component fits.
     "blend": {},
+    # Each ranker fit is several generator fits and a boosted-tree fit: the one parameter that
+    # matters is which label split its trees learn from (what comes next for everyone, or each
+    # user's next likes); the rest keep their defaults.
+    "ranker": {"label_split": ["global-time", "user-time"]},
 }
 
 

@@ -1,37 +1,128 @@
-"""The evaluation protocol the CLI, the quality benchmark and the training pipeline share.
+"""The evaluation protocol: one object saying how models are split, tuned and scored, and the run.
 
-For each model in turn: split, tune on validation (optional, :mod:`.tuning`), refit on the full
-training part with the chosen parameters, score the test part once (:mod:`.evaluate`).
+``nextshow evaluate``, ``nextshow train``, the promotion gate, the retrain triggers and the
+benchmarks all take a :class:`Protocol`, so the gate and a report can never disagree about which
+model is better because they measured differently. :func:`run_evaluation` runs it for each
+model in turn: split, tune on validation (:mod:`.tuning`), refit on the full training part with
+the chosen parameters, score the test part once (:mod:`.evaluate`), then choose among the
+registered models that ran (:mod:`.selection`).
+
+Split rules (``split``):
+
+- ``auto`` (default): ``global-time`` when every like has a timestamp, else ``random``.
+- ``global-time``: one cut-off time for everyone (leak-free: nothing after it is trained on).
+- ``user-time``: each user's latest likes, the original system's heuristic; kept for
+  continuity. Other users' later likes stay in training, which leaks the future.
+- ``random``: a seeded random share of each user's likes (data without timestamps).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from nextshow.evaluation.candidates import run_candidate
 from nextshow.evaluation.dataset import Interactions
 from nextshow.evaluation.evaluate import (
     DEFAULT_K,
-    DEFAULT_SEED,
     ModelEvaluation,
     ModelFactory,
     RunOptions,
-    evaluate,
     kind_factory,
 )
 from nextshow.evaluation.grids import GRIDS
-from nextshow.evaluation.splits import make_holdout, validation_split
-from nextshow.evaluation.tuning import grid_search
+from nextshow.evaluation.selection import Choice, Skipped, choose
+from nextshow.evaluation.splits import (
+    DEFAULT_MIN_LIKES,
+    DEFAULT_TEST_FRACTION,
+    SPLIT_RULES,
+    TIMED_RULES,
+    Split,
+    TemporalHoldout,
+    make_holdout,
+    validation_split,
+)
 from nextshow.progress import progress_bar
+from nextshow.recommenders import kinds
+from nextshow.recommenders.base import SEED
 
 log = logging.getLogger(__name__)
+
+AUTO = "auto"
+SPLIT_CHOICES = (AUTO, *SPLIT_RULES)
+DEFAULT_TIME_BUDGET = 1800.0  # seconds for tuning every candidate when the pipeline chooses
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How to evaluate: split rule, min likes, k, seed, tuning on or off, time budget.
+
+    ``time_budget`` (seconds, ``None``: unlimited) bounds the tuning of a whole candidate set;
+    a grid stops early once its share is spent and keeps the best point so far.
+    """
+
+    split: str = AUTO
+    min_likes: int = DEFAULT_MIN_LIKES
+    k: int = DEFAULT_K
+    seed: int = SEED
+    tune: bool = True
+    time_budget: float | None = DEFAULT_TIME_BUDGET
+    test_fraction: float = DEFAULT_TEST_FRACTION
+
+    def __post_init__(self) -> None:
+        if self.split not in SPLIT_CHOICES:
+            raise ValueError(f"split must be one of {', '.join(SPLIT_CHOICES)}, got {self.split!r}")
+        if not 1 <= self.k <= 1000:
+            raise ValueError(f"k must be in [1, 1000], got {self.k}")
+        if self.time_budget is not None and not self.time_budget > 0:
+            raise ValueError(f"time_budget must be > 0 seconds or None, got {self.time_budget}")
+        make_holdout("random", self.min_likes, self.test_fraction, self.seed)  # checks both
+
+    def rule_for(self, has_timestamps: bool) -> str:
+        """The concrete split rule for data with (or without) like timestamps.
+
+        ``auto`` picks ``global-time`` or ``random``; a time rule asked for on data without
+        timestamps is refused, since ordering likes by show index is not a holdout at all.
+        """
+        if self.split == AUTO:
+            return "global-time" if has_timestamps else "random"
+        if self.split in TIMED_RULES and not has_timestamps:
+            raise ValueError(
+                f"the {self.split} split needs like timestamps; this data has none "
+                "(use --split random or auto)"
+            )
+        return self.split
+
+    def holdout(self, has_timestamps: bool) -> TemporalHoldout:
+        return make_holdout(
+            self.rule_for(has_timestamps), self.min_likes, self.test_fraction, self.seed
+        )
+
+    def split_likes(self, interactions: Any) -> Split:
+        """The test split of ``interactions`` (anything with ``likes`` and ``timestamps``)."""
+        holdout = self.holdout(interactions.timestamps is not None)
+        return holdout.split(interactions.likes, interactions.timestamps)
+
+    def splits(self, interactions: Any) -> tuple[Split, Split]:
+        """(test split, validation split carved from its training part only)."""
+        split = self.split_likes(interactions)
+        return split, validation_split(split)
+
+    def with_changes(self, **changes: Any) -> Protocol:
+        """A copy with some fields changed (checked again)."""
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass
 class EvaluationResult:
-    """Every model's test score from one run of the protocol, and how the run was set up."""
+    """Every model's test score from one run of the protocol, how the run was set up, the
+    candidates that were skipped and the model the pipeline would choose."""
 
     models: list[ModelEvaluation]
     k: int
@@ -41,6 +132,20 @@ class EvaluationResult:
     data: dict[str, Any]
     split: dict[str, Any]
     validation: dict[str, Any] | None
+    protocol: dict[str, Any] = field(default_factory=dict)
+    skipped: list[Skipped] = field(default_factory=list)  # candidates that did not run, and why
+    choice: Choice | None = None  # the model the pipeline would register
+
+    @property
+    def selected(self) -> str | None:
+        return self.choice.selected if self.choice is not None else None
+
+    def get(self, model: str) -> ModelEvaluation:
+        """The evaluation of ``model`` (KeyError when it did not run)."""
+        for m in self.models:
+            if m.model == model:
+                return m
+        raise KeyError(model)
 
     def best(self, metric: str = "ndcg") -> ModelEvaluation:
         """The model with the highest ``metric@k`` (first listed wins a tie)."""
@@ -50,6 +155,7 @@ class EvaluationResult:
 
     def as_dict(self) -> dict[str, Any]:
         body = asdict(self)
+        body["selected"] = self.selected
         body["models"] = body.pop("models")  # last: the report's JSON has always listed it last
         return body
 
@@ -58,74 +164,70 @@ def run_evaluation(
     interactions: Interactions,
     model_names: Sequence[str],
     *,
-    k: int = DEFAULT_K,
-    min_likes: int = 5,
-    tune: bool = True,
-    seed: int = DEFAULT_SEED,
+    protocol: Protocol | None = None,
     progress: bool = False,
-    split_rule: str = "user-time",
     grids: dict[str, dict[str, list[Any]]] | None = None,
     factories: dict[str, ModelFactory] | None = None,
 ) -> EvaluationResult:
-    """The whole protocol for each model: tune on validation (when ``tune``), refit, score test.
+    """The whole protocol for each model: tune on validation (when ``protocol.tune``), refit,
+    score test; then choose among the registered models that ran (``result.choice``).
 
-    The test part is used exactly once per model, after its parameters are fixed. ``grids`` and
-    ``factories`` default to ``evaluation.grids.GRIDS`` and the model kinds table. ``seed``
-    reaches every model with a ``seed``/``random_state`` hyperparameter; the built-in models
-    seed themselves with the project seed (42), so the same inputs give the same numbers.
+    The test part is used exactly once per model, after its parameters are fixed; the choice
+    reads validation scores (test scores when tuning is off). ``grids`` and ``factories``
+    default to ``evaluation.grids.GRIDS`` and the model kinds table; models from ``factories``
+    (the benchmark's peers) are scored but never chosen. ``protocol.seed`` reaches every model
+    with a ``seed``/``random_state`` hyperparameter.
     """
     if not model_names:
         raise ValueError("at least one model name is needed")
+    protocol = protocol or Protocol()
     grids = GRIDS if grids is None else grids
     factories = factories or {}
-    options = RunOptions(k=k, seed=seed, progress=progress)
-    split = make_holdout(split_rule, min_likes).split(interactions.likes, interactions.timestamps)
-    validation = validation_split(split) if tune else None
+    options = RunOptions(k=protocol.k, seed=protocol.seed, progress=progress)
+    split = protocol.split_likes(interactions)
+    validation = validation_split(split) if protocol.tune else None
+    budget = protocol.time_budget
+    deadline = time.monotonic() + budget if budget is not None else None
 
     results: list[ModelEvaluation] = []
+    skipped: list[Skipped] = []
     with progress_bar(enabled=progress, total=len(model_names), desc="models", unit="model") as bar:
         for name in model_names:
             bar.set_postfix_str(name)
-            factory = factories.get(name) or kind_factory(name)
-            params: dict[str, Any] = {}
-            trials: list[dict[str, Any]] = []
-            if validation is not None and grids.get(name):
-                search = grid_search(
-                    name,
-                    grids[name],
-                    validation,
-                    metadata=interactions.metadata,
-                    options=options,
-                    factory=factory,
-                )
-                params, trials = search.best_params, search.trials
-            log.info("evaluating %s with %s", name, params)
-            result = evaluate(
+            outcome = run_candidate(
                 name,
-                params,
+                interactions,
                 split,
-                metadata=interactions.metadata,
+                validation,
                 options=options,
-                factory=factory,
+                grid=grids.get(name),
+                factory=factories.get(name) or kind_factory(name),
+                registered=name not in factories,
+                deadline=deadline,
+                first=not results,
             )
-            result.tuning = trials
-            results.append(result)
-            log.info(
-                "%s: ndcg@%d %.4f (fit %.1fs, %d tuning fits)",
-                name,
-                k,
-                result.metric("ndcg", k),
-                result.fit_seconds,
-                len(trials),
-            )
+            if isinstance(outcome, Skipped):
+                log.warning("skipped %s: %s", name, outcome.reason)
+                skipped.append(outcome)
+            else:
+                results.append(outcome)
             bar.update(1)
+    known = set(kinds.names())
+    scores = {
+        m.model: (m.validation or m.metrics)
+        for m in results
+        if m.model in known and m.model not in factories
+    }
     return EvaluationResult(
         models=results,
-        k=k,
-        seed=seed,
-        min_likes=min_likes,
-        tuned=tune,
+        k=protocol.k,
+        seed=protocol.seed,
+        min_likes=protocol.min_likes,
+        tuned=protocol.tune,
         data=interactions.describe(),
         split=split.describe(),
         validation=validation.describe() if validation is not None else None,
+        protocol=protocol.as_dict(),
+        skipped=skipped,
+        choice=choose(scores, protocol.k, skipped=skipped),
     )

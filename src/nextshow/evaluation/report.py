@@ -11,8 +11,12 @@ from typing import Any
 from nextshow.evaluation.evaluate import ModelEvaluation
 from nextshow.evaluation.metrics import metric_key
 from nextshow.evaluation.protocol import EvaluationResult
+from nextshow.metric_definitions import definition
 
-TABLE_METRICS = ("precision", "recall", "ndcg", "hit", "coverage")
+TABLE_METRICS = (
+    *("precision", "recall", "ndcg", "hit", "coverage"),
+    *("novelty", "personalization", "longtail_ndcg"),
+)
 REPORT_NAMES = {"markdown": "report.md", "chart": "ndcg.png", "json": "results.json"}
 
 
@@ -40,6 +44,10 @@ def _format_params(params: dict[str, Any]) -> str:
     return ", ".join(f"{key}={fmt(value)}" for key, value in sorted(params.items())) or "-"
 
 
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"  # "-": a metric older runs did not have
+
+
 def table_rows(
     models: Sequence[ModelEvaluation], k: int, tuned: bool = True
 ) -> tuple[list[str], list[list[str]]]:
@@ -54,7 +62,7 @@ def table_rows(
     rows = [
         [
             m.model,
-            *(f"{m.metric(name, k):.4f}" for name in TABLE_METRICS),
+            *(_cell(m.metrics.get(metric_key(name, k))) for name in TABLE_METRICS),
             f"{m.fit_seconds:.2f}",
             human_bytes(m.artifact_bytes),
             _format_params(m.chosen) if m.chosen else "defaults",
@@ -110,6 +118,12 @@ def describe_protocol(result: EvaluationResult) -> str:
         ),
         f"Top-{result.k} recommendations from each test user's training likes; seed {result.seed}.",
     ]
+    keys = [metric_key(name, result.k) for name in TABLE_METRICS]
+    lines.append("Metrics: " + "; ".join(f"{key}: {definition(key)}" for key in keys) + ".")
+    if result.choice is not None:
+        lines.append(f"Choice: {result.choice.explain()}.")
+    for skipped in result.skipped:
+        lines.append(f"Skipped {skipped.model}: {skipped.reason}.")
     if result.tuned and result.validation:
         lines.append(
             f"Parameters chosen by NDCG@{result.k} on a validation split carved from the training "

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from nextshow.recommenders.base import SEED, make_rng
+
 DEFAULT_MIN_LIKES = 5
 DEFAULT_TEST_FRACTION = 0.2
 
@@ -110,9 +112,8 @@ class TemporalHoldout:
         counts = np.diff(likes.indptr).astype(np.int64)
         rows = np.repeat(np.arange(n_users, dtype=np.int64), counts)
         cols = likes.indices.astype(np.int64)
-        times = timestamps.data if timestamps is not None else np.zeros(likes.nnz)
-        # Order each row by (time, show index); rank = position within the row in that order.
-        order = np.lexsort((cols, times, rows))
+        # Order each row by (key, show index); rank = position within the row in that order.
+        order = np.lexsort((cols, self._order_key(likes, timestamps), rows))
         rank = np.empty(likes.nnz, dtype=np.int64)
         rank[order] = np.arange(likes.nnz, dtype=np.int64) - likes.indptr[rows[order]]
         eligible = counts >= self.min_likes
@@ -129,7 +130,29 @@ class TemporalHoldout:
             test_users=np.flatnonzero(eligible).astype(np.int64),
             min_likes=self.min_likes,
             test_fraction=self.test_fraction,
+            rule=self.rule,
         )
+
+    def _order_key(self, likes: sp.csr_matrix, timestamps: sp.csr_matrix | None) -> np.ndarray:
+        """Per like, the value that orders a user's likes (the last ones are held out)."""
+        return timestamps.data if timestamps is not None else np.zeros(likes.nnz)
+
+
+@dataclass(frozen=True)
+class RandomHoldout(TemporalHoldout):
+    """Hold out a seeded random ``test_fraction`` of each prolific user's likes.
+
+    The rule for data without timestamps: ordering by show index (what ``user-time`` falls back
+    to) would always hold out the shows numbered last, which is not a random holdout. Each like
+    gets a uniform key from ``make_rng(seed)``; the likes with the largest keys are held out, so
+    the same input and seed always give the same split. Timestamps, when given, are ignored.
+    """
+
+    seed: int = SEED
+    rule = "random"
+
+    def _order_key(self, likes: sp.csr_matrix, timestamps: sp.csr_matrix | None) -> np.ndarray:
+        return make_rng(self.seed).random(likes.nnz)
 
 
 @dataclass(frozen=True)
@@ -175,17 +198,23 @@ class GlobalTimeHoldout(TemporalHoldout):
 SPLIT_RULES: dict[str, type[TemporalHoldout]] = {
     TemporalHoldout.rule: TemporalHoldout,
     GlobalTimeHoldout.rule: GlobalTimeHoldout,
+    RandomHoldout.rule: RandomHoldout,
 }
+TIMED_RULES = frozenset({TemporalHoldout.rule, GlobalTimeHoldout.rule})  # need like times
 
 
 def make_holdout(
     rule: str = "user-time",
     min_likes: int = DEFAULT_MIN_LIKES,
     test_fraction: float = DEFAULT_TEST_FRACTION,
+    seed: int = SEED,
 ) -> TemporalHoldout:
-    """The holdout named ``rule`` (``user-time``: the original heuristic; ``global-time``)."""
+    """The holdout named ``rule``: ``user-time`` (the original heuristic), ``global-time``
+    (leak-free) or ``random`` (seeded, for data without timestamps)."""
     if rule not in SPLIT_RULES:
         raise ValueError(f"split rule must be one of {', '.join(SPLIT_RULES)}, got {rule!r}")
+    if rule == RandomHoldout.rule:
+        return RandomHoldout(min_likes, test_fraction, seed)
     return SPLIT_RULES[rule](min_likes, test_fraction)
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from nextshow.evaluation.evaluate import ModelEvaluation, ModelFactory, RunOptions, evaluate
@@ -23,6 +24,8 @@ class SearchResult:
     best_params: dict[str, Any]
     best_score: float
     trials: list[dict[str, Any]]
+    best_metrics: dict[str, float] = field(default_factory=dict)  # every metric of the best
+    stopped_early: bool = False  # the time budget ran out before the last grid point
 
 
 def expand_grid(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
@@ -42,11 +45,13 @@ def grid_search(
     metadata: ShowMetadata | None = None,
     options: RunOptions | None = None,
     factory: ModelFactory | None = None,
+    deadline: float | None = None,
 ) -> SearchResult:
     """Score every grid point on ``validation``; the best ``ndcg@k`` wins (earliest on a tie).
 
     ``validation`` must come from ``splits.validation_split`` so its held-out part is carved from
-    the training part only.
+    the training part only. ``deadline`` (a ``time.monotonic()`` value) stops the search after
+    the point that passes it; the first point is always scored.
     """
     options = options or RunOptions()
     trial_options = RunOptions(k=options.k, seed=options.seed, measure_artifact=False)
@@ -63,6 +68,7 @@ def grid_search(
         ),
         k=options.k,
         progress=options.progress,
+        deadline=deadline,
     )
 
 
@@ -73,13 +79,15 @@ def best_of_grid(
     *,
     k: int,
     progress: bool = False,
+    deadline: float | None = None,
 ) -> SearchResult:
     """Run ``score`` (fit + validation metrics) on every grid point; the best ``ndcg@k`` wins,
     the earliest on a tie. Any engine's evaluation can be searched this way."""
     key = metric_key(SELECTION_METRIC, k)
     trials: list[dict[str, Any]] = []
-    best: tuple[float, dict[str, Any]] | None = None
+    best: tuple[float, dict[str, Any], dict[str, float]] | None = None
     points = expand_grid(grid)
+    stopped = False
     with progress_bar(
         enabled=progress, total=len(points), desc=f"tune {model_name}", unit="fit", leave=False
     ) as bar:
@@ -88,8 +96,18 @@ def best_of_grid(
             trials.append(
                 {"params": params, "metrics": result.metrics, "fit_seconds": result.fit_seconds}
             )
-            if best is None or result.metrics[key] > best[0]:
-                best = (result.metrics[key], params)
+            value = result.metrics[key]
+            if best is None or value > best[0]:
+                best = (value, params, result.metrics)
             bar.update(1)
+            if deadline is not None and time.monotonic() > deadline and len(trials) < len(points):
+                stopped = True
+                break
     assert best is not None  # expand_grid never returns an empty list
-    return SearchResult(best_params=dict(best[1]), best_score=best[0], trials=trials)
+    return SearchResult(
+        best_params=dict(best[1]),
+        best_score=best[0],
+        trials=trials,
+        best_metrics=dict(best[2]),
+        stopped_early=stopped,
+    )

@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from nextshow.db.models import ModelVersion
-from nextshow.evaluation.metrics import score_users
-from nextshow.evaluation.splits import Split, TemporalHoldout
+from nextshow.evaluation.evaluate import score_lists, train_popularity
+from nextshow.evaluation.protocol import Protocol
+from nextshow.evaluation.splits import Split
 from nextshow.pipeline.data import interactions_from_snapshot
 from nextshow.recommenders.kinds import load_artifact
 from nextshow.registry.artifact_store import ArtifactStore
@@ -37,21 +38,25 @@ class FrozenSplit:
     show_ids: np.ndarray
 
 
-def frozen_split(store: ArtifactStore, snapshot_id: str, *, min_likes: int = 5) -> FrozenSplit:
-    """The holdout split of ``snapshot_id``, made exactly as training made it (deterministic)."""
+def frozen_split(store: ArtifactStore, snapshot_id: str, protocol: Protocol) -> FrozenSplit:
+    """The test split of ``snapshot_id`` made by ``protocol``, exactly as training made it
+    (every rule is deterministic for a given seed)."""
     interactions = interactions_from_snapshot(read_snapshot(store, snapshot_id))
-    split = TemporalHoldout(min_likes=min_likes).split(interactions.likes, interactions.timestamps)
+    split = protocol.split_likes(interactions)
     return FrozenSplit(snapshot_id, split, interactions.metadata.show_ids.astype(np.int64))
 
 
 def score_version(
-    store: ArtifactStore, version: ModelVersion, frozen: FrozenSplit, *, k: int = 10
+    store: ArtifactStore, version: ModelVersion, frozen: FrozenSplit, protocol: Protocol
 ) -> dict[str, float]:
-    """Every metric at ``k`` of a registered version on the frozen split.
+    """Every metric of a registered version on the frozen split, at ``protocol.k``, scored by the
+    evaluation's own function (``score_lists``).
 
     Liked shows the model does not know are left out of its input; its recommendations of shows
-    the split does not know can never be relevant, so they count as misses.
+    the split does not know can never be relevant, so they count as misses: all of them become
+    one extra column without training likes (the split never saw them).
     """
+    k = protocol.k
     with tempfile.TemporaryDirectory(prefix="gate-") as tmp:
         model = load_artifact(fetch_artifact(store, version, Path(tmp)))
     model_ids = model.vocabulary_.show_ids
@@ -64,8 +69,13 @@ def score_version(
         for u in users
     ]
     known = [i for i, shows in enumerate(liked) if shows]
+    unknown = split.n_shows
     recommended: list[list[int]] = [[] for _ in users]  # nothing known: nothing recommended
     for i, row in zip(known, model.recommend_batch([liked[i] for i in known], k), strict=True):
-        recommended[i] = [to_split.get(int(model_ids[r.show]), -1) for r in row]
+        recommended[i] = [to_split.get(int(model_ids[r.show]), unknown) for r in row]
     relevant = [split.held_out(int(u)) for u in users]
-    return score_users(recommended, relevant, k, split.n_shows)
+    popularity = train_popularity(split.train)
+    if any(unknown in row for row in recommended):
+        popularity = np.append(popularity, 0.0)
+    scores, _ = score_lists(recommended, relevant, popularity, k=k, seed=protocol.seed)
+    return scores

@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from nextshow.config import Settings
+from nextshow.evaluation.protocol import Protocol
 from nextshow.pipeline.frozen_gate import frozen_split, score_version
-from nextshow.pipeline.train import TrainOptions, evaluate_on_snapshot
+from nextshow.pipeline.train import TrainOptions, evaluate_on_snapshot, protocol_from_settings
 from nextshow.registry.artifact_store import ArtifactStore
 from nextshow.registry.versions import (
     GateDecision,
@@ -32,13 +33,16 @@ def gate_decision(
     version_id: int,
     metric: str,
     tolerance: float,
+    protocol: Protocol | None = None,
 ) -> GateDecision:
     """Compare the candidate with production on the candidate's snapshot.
 
     When production was trained on another snapshot its stored metrics are not comparable (other
     users, other held-out likes), so its recipe (model and params) is re-evaluated on the
-    candidate's snapshot with the same protocol. Training takes seconds, so this is affordable.
+    candidate's snapshot with ``protocol`` (the one the candidate was trained with: the
+    settings' protocol for the triggers and the admin retrain).
     """
+    protocol = protocol or Protocol()
     with sessions() as session:
         candidate = get_version(session, version_id)
         current = production_version(session)
@@ -57,7 +61,7 @@ def gate_decision(
         recipe = TrainOptions(
             model=current.model_name,
             params=version_params(current),
-            tune=False,
+            protocol=protocol.with_changes(tune=False),
             engine=current.engine,
         )
         production_id = current.id
@@ -73,7 +77,12 @@ def gate_decision(
     if not on_snapshot.passed:
         return on_snapshot
     on_frozen = frozen_split_gate(
-        sessions, store, candidate_id=version_id, metric=metric, tolerance=tolerance
+        sessions,
+        store,
+        candidate_id=version_id,
+        metric=metric,
+        tolerance=tolerance,
+        protocol=protocol,
     )
     return on_frozen if not on_frozen.passed else on_snapshot
 
@@ -85,19 +94,23 @@ def frozen_split_gate(
     candidate_id: int,
     metric: str,
     tolerance: float,
+    protocol: Protocol | None = None,
 ) -> GateDecision:
-    """Candidate and production artifacts scored on production's frozen test split."""
+    """Candidate and production artifacts scored on production's frozen test split, made by
+    ``protocol`` (the one the gate re-evaluates with) at the gate metric's k."""
     with sessions() as session:
         candidate = get_version(session, candidate_id)
         current = production_version(session)
         if current is None:
             return gate(version_metrics(candidate), None, metric=metric, tolerance=tolerance)
         session.expunge_all()  # detached rows keep their loaded columns for the scoring below
-    frozen = frozen_split(store, current.snapshot_id)
-    k = int(metric.rsplit("@", 1)[1]) if "@" in metric else 10
+    protocol = protocol or Protocol()
+    if "@" in metric:
+        protocol = protocol.with_changes(k=int(metric.rsplit("@", 1)[1]))
+    frozen = frozen_split(store, current.snapshot_id, protocol)
     return gate(
-        score_version(store, candidate, frozen, k=k),
-        score_version(store, current, frozen, k=k),
+        score_version(store, candidate, frozen, protocol),
+        score_version(store, current, frozen, protocol),
         metric=metric,
         tolerance=tolerance,
         basis=f"frozen-split check: both versions on production {current.id}'s test split of "
@@ -114,13 +127,19 @@ def promote_with_gate(
     tolerance: float = 0.0,
     force: bool = False,
     reason: str | None = None,
+    protocol: Protocol | None = None,
 ) -> GateDecision:
     """Promote ``version_id`` if the gate passes (or forced); GateRefused otherwise.
 
     The refusal is committed before it is raised, so the registry remembers every refusal.
     """
     decision = gate_decision(
-        sessions, store, version_id=version_id, metric=metric, tolerance=tolerance
+        sessions,
+        store,
+        version_id=version_id,
+        metric=metric,
+        tolerance=tolerance,
+        protocol=protocol,
     )
     with sessions() as session, session.begin():
         event = promote(
@@ -134,8 +153,10 @@ def promote_with_gate(
 
 
 def gate_options(settings: Settings, tolerance: float | None = None) -> dict[str, Any]:
-    """The gate's metric and tolerance from the settings (``tolerance`` overrides)."""
+    """The gate's metric, tolerance and evaluation protocol from the settings (``tolerance``
+    overrides), so every path to production compares the same way."""
     return {
         "metric": settings.gate_metric,
         "tolerance": settings.gate_tolerance if tolerance is None else tolerance,
+        "protocol": protocol_from_settings(settings),
     }

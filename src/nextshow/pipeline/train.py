@@ -11,10 +11,11 @@ import logging
 import subprocess
 import tempfile
 import time
+import typing
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,9 +28,10 @@ from nextshow.evaluation.evaluate import (
     evaluate,
     kind_factory,
     make_model,
+    parse_model_names,
 )
-from nextshow.evaluation.protocol import run_evaluation
-from nextshow.evaluation.splits import TemporalHoldout
+from nextshow.evaluation.protocol import Protocol, run_evaluation
+from nextshow.evaluation.selection import Choice
 from nextshow.pipeline.data import interactions_from_snapshot
 from nextshow.progress import progress_bar
 from nextshow.recommenders.base import Recommender
@@ -47,21 +49,51 @@ ENGINES = ("numpy", "spark")
 
 @dataclass(frozen=True)
 class TrainOptions:
-    """What to train and how to evaluate it (the same protocol as ``nextshow evaluate``)."""
+    """What to train and how to evaluate it (the same protocol as ``nextshow evaluate``).
 
-    model: str = "time-aware"
+    ``model`` None: the pipeline chooses among ``candidates`` (``"all"``: every registered model
+    that can run on the data) by the protocol's gate metric on validation, with the coverage
+    floor (``evaluation.selection.choose``).
+    """
+
+    model: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
-    tune: bool = True  # search the model's grid on the validation split (unless params given)
-    k: int = 10
-    min_likes: int = 5
-    seed: int = 42
+    protocol: Protocol = field(default_factory=Protocol)
+    candidates: str = "all"
     engine: str = "numpy"  # "spark": fit on Spark, score a seeded user sample on the driver
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
         if self.engine == "spark":
+            if self.model is None:
+                raise ValueError("the Spark engine trains a named model: give --model")
             check_spark_model(self.model)  # before a JVM is started for nothing
+
+
+def protocol_from_settings(settings: Settings, **changes: Any) -> Protocol:
+    """The protocol every pipeline path uses: the settings' split and time budget, seed 42."""
+    base = Protocol(split=settings.eval_split, time_budget=settings.train_time_budget)
+    return base.with_changes(**changes)
+
+
+def train_options(
+    settings: Settings,
+    *,
+    model: str | None = None,
+    params: dict[str, Any] | None = None,
+    protocol: Protocol | None = None,
+    engine: str = "numpy",
+) -> TrainOptions:
+    """Options of a pipeline run: ``model``, else the optional override
+    ``NEXTSHOW_DEFAULT_MODEL``, else the pipeline chooses among the candidate models."""
+    return TrainOptions(
+        model=model or settings.default_model,
+        params=dict(params or {}),
+        protocol=protocol or protocol_from_settings(settings),
+        candidates=settings.candidate_models,
+        engine=engine,
+    )
 
 
 @dataclass(frozen=True)
@@ -77,6 +109,7 @@ class TrainResult:
     artifact_sha256: str
     artifact_bytes: int
     wall_seconds: float
+    choice: dict[str, Any] | None = None  # how the model was chosen (None: it was given)
 
 
 def git_commit() -> str | None:
@@ -96,29 +129,30 @@ def git_commit() -> str | None:
 
 def evaluate_recipe(
     interactions: Interactions, options: TrainOptions, *, progress: bool = False
-) -> ModelEvaluation:
-    """Score a model recipe on the holdout split: fixed params as given, or tuned on validation."""
-    if options.params or not options.tune:
-        split = TemporalHoldout(min_likes=options.min_likes).split(
-            interactions.likes, interactions.timestamps
+) -> tuple[ModelEvaluation, Choice | None]:
+    """Score a model recipe with the protocol: fixed params as given, one model tuned on
+    validation, or (no model) every candidate, choosing one. Returns its evaluation and the
+    choice (None when the model was given)."""
+    protocol = options.protocol
+    if options.model is not None and options.params:
+        split = protocol.split_likes(interactions)
+        run = RunOptions(k=protocol.k, seed=protocol.seed, measure_artifact=False)
+        evaluation = evaluate(
+            options.model, options.params, split, metadata=interactions.metadata, options=run
         )
-        return evaluate(
-            options.model,
-            options.params,
-            split,
-            metadata=interactions.metadata,
-            options=RunOptions(k=options.k, seed=options.seed, measure_artifact=False),
-        )
-    result = run_evaluation(
-        interactions,
-        [options.model],
-        k=options.k,
-        min_likes=options.min_likes,
-        tune=True,
-        seed=options.seed,
-        progress=progress,
-    )
-    return result.models[0]
+        return evaluation, None
+    names = [options.model] if options.model else parse_model_names(options.candidates)
+    result = run_evaluation(interactions, names, protocol=protocol, progress=progress)
+    if options.model is not None:
+        if not result.models:
+            raise ValueError(f"{options.model} cannot run here: {result.skipped[0].reason}")
+        return result.models[0], None
+    choice = result.choice
+    if choice is None or choice.selected is None:
+        reasons = "; ".join(f"{s.model}: {s.reason}" for s in result.skipped)
+        raise ValueError(f"no candidate model could run on this snapshot ({reasons})")
+    log.info("%s", choice.explain())
+    return result.get(choice.selected), choice
 
 
 def fit_final(
@@ -129,10 +163,10 @@ def fit_final(
     return recommender.fit(interactions.likes, interactions.metadata, interactions.timestamps)
 
 
-class Trainer(Protocol):
+class Trainer(typing.Protocol):
     """What the pipeline needs from a training engine, for one snapshot."""
 
-    def evaluate(self, options: TrainOptions) -> ModelEvaluation: ...
+    def evaluate(self, options: TrainOptions) -> tuple[ModelEvaluation, Choice | None]: ...
 
     def fit(self, model: str, params: dict[str, Any], seed: int) -> Recommender: ...
 
@@ -145,7 +179,7 @@ class NumpyTrainer:
 
     interactions: Interactions
 
-    def evaluate(self, options: TrainOptions) -> ModelEvaluation:
+    def evaluate(self, options: TrainOptions) -> tuple[ModelEvaluation, Choice | None]:
         return evaluate_recipe(self.interactions, options)
 
     def fit(self, model: str, params: dict[str, Any], seed: int) -> Recommender:
@@ -161,15 +195,9 @@ class SparkTrainer:
 
     training: SparkTraining
 
-    def evaluate(self, options: TrainOptions) -> ModelEvaluation:
-        return self.training.evaluate(
-            options.model,
-            options.params,
-            tune=options.tune,
-            k=options.k,
-            min_likes=options.min_likes,
-            seed=options.seed,
-        )
+    def evaluate(self, options: TrainOptions) -> tuple[ModelEvaluation, Choice | None]:
+        assert options.model is not None  # TrainOptions refuses Spark without a model
+        return self.training.evaluate(options.model, options.params, options.protocol), None
 
     def fit(self, model: str, params: dict[str, Any], seed: int) -> Recommender:
         return self.training.fit(model, params)
@@ -197,7 +225,7 @@ def evaluate_on_snapshot(
     """``options``' recipe scored on a snapshot by its engine (the gate's re-evaluation)."""
     trainer = open_trainer(store, snapshot_id, options.engine, settings)
     try:
-        return trainer.evaluate(options)
+        return trainer.evaluate(options)[0]
     finally:
         trainer.close()
 
@@ -220,25 +248,26 @@ def train_version(
 
         def stage(name: str) -> None:
             bar.set_postfix_str(name)
-            log.info("train %s: %s", options.model, name)
+            log.info("train %s: %s", options.model or "(choosing)", name)
 
         stage(STAGES[0])
         trainer = open_trainer(store, snapshot_id, options.engine, settings)
         bar.update(1)
 
         stage(STAGES[1])
-        evaluation = trainer.evaluate(options)
+        evaluation, choice = trainer.evaluate(options)
+        model_name = evaluation.model
         bar.update(1)
 
         stage(STAGES[2])
         fit_started = time.perf_counter()
-        model = trainer.fit(options.model, evaluation.params, options.seed)
+        model = trainer.fit(model_name, evaluation.params, options.protocol.seed)
         fit_seconds = time.perf_counter() - fit_started
         trainer.close()
         bar.update(1)
 
         stage(STAGES[3])
-        key = f"models/{options.model}-{uuid.uuid4().hex[:12]}"
+        key = f"models/{model_name}-{uuid.uuid4().hex[:12]}"
         with tempfile.TemporaryDirectory(prefix="nextshow-train-") as tmp:
             local = Path(tmp) / "model"
             # The artifact carries the model's vocabulary (database and IMDb id of each column,
@@ -253,7 +282,7 @@ def train_version(
         with sessions() as session, session.begin():
             version = register_version(
                 session,
-                model_name=options.model,
+                model_name=model_name,
                 params=evaluation.params,
                 snapshot_id=snapshot_id,
                 metrics=metrics,
@@ -270,7 +299,7 @@ def train_version(
     return TrainResult(
         version_id=version_id,
         snapshot_id=snapshot_id,
-        model=options.model,
+        model=model_name,
         engine=options.engine,
         params=evaluation.params,
         metrics=metrics,
@@ -279,4 +308,5 @@ def train_version(
         artifact_sha256=checksum,
         artifact_bytes=size,
         wall_seconds=time.perf_counter() - started,
+        choice=choice.as_dict() if choice is not None else None,
     )

@@ -17,7 +17,7 @@ from nextshow.config import Settings
 from nextshow.db.models import DatasetSnapshot, ModelVersion, Rating
 from nextshow.pipeline.promotion import gate_options, promote_with_gate
 from nextshow.pipeline.snapshots import take_snapshot
-from nextshow.pipeline.train import TrainOptions, TrainResult, train_version
+from nextshow.pipeline.train import TrainOptions, TrainResult, train_options, train_version
 from nextshow.registry.artifact_store import ArtifactStore
 from nextshow.registry.versions import GateDecision, GateRefused, production_version
 
@@ -61,7 +61,7 @@ def run_pipeline(
     progress: bool = False,
 ) -> PipelineOutcome:
     """Snapshot the live tables, train and register a candidate, promote it if the gate passes."""
-    options = options or TrainOptions(model=settings.default_model)
+    options = options or train_options(settings)
     with sessions() as session, session.begin():
         manifest, _ = take_snapshot(session, store, settings)
     result = train_version(

@@ -15,23 +15,25 @@ als                  factors=32, regularization=0.05, alpha=2.0, iterations=15
 time-aware           base="itemknn" | "ease" | "rp3beta", half_life_days=60.0,
                      pop_half_life_days=14.0, pop_weight=1.5, k=200, shrink=20.0, l2=500.0,
                      alpha=1.0, beta=0.3, ease_dense=True
-forest               generator="time-aware" | "itemknn" | "popularity", n_candidates=50,
-                     n_estimators=50, max_depth=8, min_samples_leaf=10, n_users=1000,
-                     holdout=2, k=200, shrink=10.0, pop_half_life_days=14.0
+ranker               label_split="global-time" | "user-time" | "random", n_candidates=50,
+                     alpha=0.5, beta=0.3, k=200, shrink=10.0, cuts=3, negatives=0.25,
+                     n_users=5000, max_iter=100, learning_rate=0.05, max_leaf_nodes=15,
+                     min_samples_leaf=100, l2=1.0
 blend                components=[{name, params, weight}, ...], normalize="max" | "minmax" | "rank"
 ===================  ==========================================================================
 
-``recent-popularity``, ``time-aware`` (and ``forest`` with its default generator) need the
-timestamps matrix in ``fit``. ``kinds.params_of(name)`` gives the typed declarations.
+``recent-popularity`` and ``time-aware`` need the timestamps matrix in ``fit``; ``ranker``
+uses it when given (recent popularity, show age) and learns from a random holdout without it.
+``kinds.params_of(name)`` gives the typed declarations.
 """
 
 from nextshow.recommenders import (  # noqa: F401  (importing adds the models to kinds)
     als,
     blend,
     ease,
-    forest,
     itemknn,
     popularity,
+    ranker,
     rp3beta,
     time_aware,
 )

@@ -85,6 +85,7 @@ class Recommendation:
     show: int
     score: float
     because: tuple[int, ...] = ()
+    popularity_share: float = 0.0  # how much of the score popularity carries, in [0, 1]
 
 
 def as_csr(matrix: Any, what: str) -> sp.csr_matrix:
@@ -260,6 +261,11 @@ class Recommender(ABC):
         """For each recommended show, the liked shows that led to it (at most 3). Default: none."""
         return [() for _ in shows]
 
+    def _popularity_share(self, liked: np.ndarray, shows: np.ndarray) -> np.ndarray:
+        """For each recommended show, the share of its score that popularity alone gives, in
+        [0, 1] (reasons say "popular" from half). Default: 0, a purely personal score."""
+        return np.zeros(len(shows))
+
     # ---------------------------------------------------------------- recommend
     def _check_fitted(self) -> None:
         if not hasattr(self, "n_shows_"):
@@ -342,9 +348,14 @@ class Recommender(ABC):
         because = self._because(liked, shows) if len(liked) and len(shows) else []
         if not because:
             because = [() for _ in shows]
+        share = np.ones(len(shows))  # nothing liked: only popularity can have chosen them
+        if len(liked) and len(shows):
+            share = np.clip(self._popularity_share(liked, shows), 0.0, 1.0)
         return [
-            Recommendation(show=int(s), score=float(scores[s]), because=tuple(b))
-            for s, b in zip(shows, because, strict=True)
+            Recommendation(
+                show=int(s), score=float(scores[s]), because=tuple(b), popularity_share=float(p)
+            )
+            for s, b, p in zip(shows, because, share, strict=True)
         ]
 
     # ---------------------------------------------------------------- artifact

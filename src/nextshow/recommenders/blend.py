@@ -80,13 +80,30 @@ class Blend(Recommender):
     def _scores(self, liked: np.ndarray) -> np.ndarray:
         return self._scores_batch(liked_rows([liked], self.n_shows_))[0]
 
+    def _parts_batch(self, rows: sp.csr_matrix) -> list[np.ndarray]:
+        """Each component's weighted, normalised scores (zeros for a zero weight)."""
+        parts = []
+        for comp, model in zip(self.components, self.models_, strict=True):
+            part = np.zeros(rows.shape, dtype=np.float64)
+            if comp["weight"] > 0:
+                scores = normalise_candidates(model._scores_batch(rows), rows, self.normalize)
+                part = comp["weight"] * scores
+            parts.append(part)
+        return parts
+
     def _scores_batch(self, rows: sp.csr_matrix) -> np.ndarray:
         total = np.zeros(rows.shape, dtype=np.float64)
-        for comp, model in zip(self.components, self.models_, strict=True):
-            if comp["weight"] > 0:
-                part = normalise_candidates(model._scores_batch(rows), rows, self.normalize)
-                total += comp["weight"] * part
+        for part in self._parts_batch(rows):
+            total += part
         return total
+
+    def _popularity_share(self, liked: np.ndarray, shows: np.ndarray) -> np.ndarray:
+        # Each component's share of the blended score, weighted by its own popularity share.
+        parts = [p[0, shows] for p in self._parts_batch(liked_rows([liked], self.n_shows_))]
+        total = np.sum(parts, axis=0)
+        shares = [m._popularity_share(liked, shows) for m in self.models_]
+        popular = np.sum([p * sh for p, sh in zip(parts, shares, strict=True)], axis=0)
+        return np.clip(np.divide(popular, total, out=np.ones(len(shows)), where=total > 0), 0, 1)
 
     def _because(self, liked: np.ndarray, shows: np.ndarray) -> list[tuple[int, ...]]:
         # Merge the components' reasons, heaviest component first.

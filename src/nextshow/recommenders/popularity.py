@@ -58,6 +58,9 @@ class _ConstantScores(Recommender):
     def _scores_batch(self, rows: sp.csr_matrix) -> np.ndarray:
         return np.tile(self.popularity_, (rows.shape[0], 1))
 
+    def _popularity_share(self, liked: np.ndarray, shows: np.ndarray) -> np.ndarray:
+        return np.ones(len(shows))  # the whole score is popularity
+
     def _state(self) -> State:
         return {"popularity": self.popularity_}
 

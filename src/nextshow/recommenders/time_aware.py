@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from nextshow.recommenders.base import ShowMetadata, State
+from nextshow.recommenders.base import ShowMetadata, State, liked_rows
 from nextshow.recommenders.item_similarity import ItemSimilarityRecommender, dense_scores
 from nextshow.recommenders.kinds import register
 from nextshow.recommenders.params import Param
@@ -94,10 +94,18 @@ class TimeAware(ItemSimilarityRecommender):
         pop = recent_popularity(likes, timestamps, "decay", self.pop_half_life_days)
         self.popularity_ = max_rows(pop)
 
-    def _scores_batch(self, rows: sp.csr_matrix) -> np.ndarray:
+    def _similarity_part(self, rows: sp.csr_matrix) -> np.ndarray:
         # Normalised over the candidates: a liked show's own high score must not shrink the rest.
-        sims = normalise_candidates(dense_scores(rows, self.similarity_), rows, "max")
-        return sims + self.pop_weight * self.popularity_[np.newaxis, :]
+        return normalise_candidates(dense_scores(rows, self.similarity_), rows, "max")
+
+    def _scores_batch(self, rows: sp.csr_matrix) -> np.ndarray:
+        return self._similarity_part(rows) + self.pop_weight * self.popularity_[np.newaxis, :]
+
+    def _popularity_share(self, liked: np.ndarray, shows: np.ndarray) -> np.ndarray:
+        sims = self._similarity_part(liked_rows([liked], self.n_shows_))[0, shows]
+        pop = self.pop_weight * self.popularity_[shows]
+        total = sims + pop
+        return np.divide(pop, total, out=np.ones(len(shows)), where=total > 0)
 
     def _state(self) -> State:
         return {**super()._state(), "popularity": self.popularity_}

@@ -213,14 +213,16 @@ def snapshot_from_tables(
     *,
     like_threshold: float,
     source: str,
+    cutoff: int | None = None,
 ) -> SnapshotManifest:
     """Write a snapshot from in-memory tables (synthetic data, benchmarks) without a database.
 
     Same files, manifest and id rule as :func:`export_snapshot`; not recorded in any database.
+    ``cutoff``: the decay cut-off (unix seconds) to record, as an export computes it.
     """
     shows_bytes = _parquet_bytes(iter([shows.cast(SHOWS_SCHEMA)]), SHOWS_SCHEMA)
     ratings_bytes = _parquet_bytes(iter([ratings.cast(RATINGS_SCHEMA)]), RATINGS_SCHEMA)
-    files, snapshot_id = _content_id(shows_bytes, ratings_bytes, like_threshold)
+    files, snapshot_id = _content_id(shows_bytes, ratings_bytes, like_threshold, cutoff)
     liked = ratings.filter(ratings.column("liked"))
     manifest = SnapshotManifest(
         id=snapshot_id,
@@ -234,6 +236,7 @@ def snapshot_from_tables(
         source=source,
         code_version=__version__,
         files=files,
+        cutoff=cutoff,
     )
     _write_files(store, manifest, shows_bytes, ratings_bytes)
     return manifest

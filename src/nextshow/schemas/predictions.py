@@ -61,7 +61,16 @@ class ModelInfo(Body):
 
 class RecommendationPublic(ShowPublic):
     score: float
-    because: list[ShowRef] = Field(description="The liked shows that led to this one.")
+    because: list[ShowRef] = Field(
+        description="The liked shows that contributed most to this one, largest first (at most "
+        "3; only the largest when popularity carries the score; none for the popularity list)."
+    )
+    reason_kind: Literal["because", "popular", "most-popular"] = Field(
+        default="because",
+        description="because: the liked shows in `because` led here; popular: popularity "
+        "carries most of the score; most-popular: none of the typed shows is known.",
+    )
+    reason: str = Field(default="", description="The reason as one sentence for the page.")
 
 
 class Recommendations(Body):
@@ -69,6 +78,10 @@ class Recommendations(Body):
 
     recommendations: list[RecommendationPublic]
     model: ModelInfo
+    notice: str | None = Field(
+        default=None,
+        description="Set when nothing typed is known: the list is the most popular shows.",
+    )
 
 
 class RecommendationsPublic(Recommendations):
@@ -120,6 +133,7 @@ class PredictionPublic(Body):
     matches: Annotated[list[InputMatch], Parsed]
     recommendations: list[RecommendationPublic] | None = None
     model: ModelInfo | None = None
+    notice: str | None = None
     error: str | None = None
 
     @model_validator(mode="wrap")
@@ -130,4 +144,5 @@ class PredictionPublic(Body):
         if body.status == "done" and results:
             done = Recommendations.model_validate_json(results)
             body.recommendations, body.model = done.recommendations, done.model
+            body.notice = done.notice
         return body

@@ -53,6 +53,7 @@ class Scored:
     show_id: int
     score: float
     because: tuple[int, ...] = ()
+    popularity_share: float = 1.0  # how much of the score popularity carries (fallback: all)
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,12 @@ class ServingModel:
             if len(found.indices):
                 ids = self.vocabulary.show_ids
                 return [
-                    Scored(int(ids[r.show]), r.score, tuple(int(ids[b]) for b in r.because))
+                    Scored(
+                        int(ids[r.show]),
+                        r.score,
+                        tuple(int(ids[b]) for b in r.because),
+                        r.popularity_share,
+                    )
                     for r in self.recommender.recommend(
                         found.indices, n, exclude=self.blocked_columns or None
                     )

@@ -10,6 +10,7 @@ from collections.abc import Collection, Sequence
 from sqlalchemy.orm import Session
 
 from nextshow.catalog.matching import MatchResult, TitleIndex, resolve_or_create, would_create
+from nextshow.recommenders.reasons import Reason, nothing_known, reason_for
 from nextshow.schemas.predictions import (
     InputMatch,
     MatchPreview,
@@ -18,7 +19,7 @@ from nextshow.schemas.predictions import (
     Recommendations,
 )
 from nextshow.schemas.shows import ShowRef
-from nextshow.service.holder import ServingModel
+from nextshow.service.holder import Scored, ServingModel
 
 MAX_CANDIDATES = 5
 
@@ -99,18 +100,40 @@ def liked_ids(matches: Sequence[InputMatch]) -> list[int]:
     return list(seen)
 
 
+NOTHING_KNOWN = (
+    "None of the shows you typed is known yet, so these are the most popular shows, "
+    "not picks based on your taste."
+)
+
+
+def _reason(item: Scored, used_fallback: bool) -> Reason:
+    if used_fallback:
+        return nothing_known()
+    return reason_for(item.because, item.popularity_share)
+
+
 def answer(model: ServingModel, liked: Sequence[int], n: int) -> Recommendations:
-    """Recommendations for the liked shows, and the model that made them."""
+    """Recommendations for the liked shows with their reasons, and the model that made them.
+
+    ``because`` holds exactly the shows the reason names (see ``recommenders.reasons``).
+    """
     scored, used_fallback = model.recommend(liked, n)
     details = model.details
-    recommendations = [
-        RecommendationPublic(
-            **details[item.show_id].model_dump(exclude={"imdb_url"}),
-            score=item.score,
-            because=[ShowRef.model_validate(details[b]) for b in item.because if b in details],
+    recommendations = []
+    for item in scored:
+        if item.show_id not in details:  # deleted since the model was loaded: nothing to show
+            continue
+        reason = _reason(item, used_fallback)
+        titles = {b: details[b].title for b in reason.shows if b in details}  # only those named
+        recommendations.append(
+            RecommendationPublic(
+                **details[item.show_id].model_dump(exclude={"imdb_url"}),
+                score=item.score,
+                because=[ShowRef.model_validate(details[b]) for b in reason.shows if b in details],
+                reason_kind=reason.kind,
+                reason=reason.text(titles),
+            )
         )
-        for item in scored
-        if item.show_id in details  # deleted since the model was loaded: nothing to show for it
-    ]
     info = ModelInfo(version=model.version_id, name=model.name, fallback=used_fallback)
-    return Recommendations(recommendations=recommendations, model=info)
+    notice = NOTHING_KNOWN if used_fallback else None
+    return Recommendations(recommendations=recommendations, model=info, notice=notice)

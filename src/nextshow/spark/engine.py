@@ -1,9 +1,10 @@
 """The training pipeline's Spark engine: evaluate a recipe on the holdout, fit on every like.
 
-The same protocol as the NumPy engine (:func:`nextshow.pipeline.train.evaluate_recipe`): the
-per-user temporal holdout; with tuning, the model's grid searched on a validation split carved
-from the training part; the test part scored once with the chosen parameters. Fitting runs on
-Spark; scoring runs on the driver for a seeded sample of users (:mod:`.evaluate`).
+The same :class:`~nextshow.evaluation.protocol.Protocol` as the NumPy engine
+(:func:`nextshow.pipeline.train.evaluate_recipe`): its split rule (:mod:`.split`); with tuning,
+the model's grid searched on a validation split carved from the training part by the same rule;
+the test part scored once with the chosen parameters. Fitting runs on Spark; scoring runs on the
+driver for a seeded sample of users with the NumPy engine's scoring function (:mod:`.evaluate`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from nextshow.config import Settings
 from nextshow.evaluation.evaluate import ModelEvaluation
 from nextshow.evaluation.grids import grid_for
+from nextshow.evaluation.protocol import Protocol
 from nextshow.evaluation.splits import Split
 from nextshow.evaluation.tuning import best_of_grid
 from nextshow.recommenders import Recommender
@@ -23,8 +27,9 @@ from nextshow.registry.artifact_store import ArtifactStore
 from nextshow.spark.evaluate import sample_split, score_sample
 from nextshow.spark.frames import SparkLikes, read_likes
 from nextshow.spark.models import check_spark_model, fit_on_spark
+from nextshow.spark.popularity import like_counts
 from nextshow.spark.session import get_spark
-from nextshow.spark.split import SparkSplit, temporal_holdout
+from nextshow.spark.split import SparkSplit, protocol_holdout
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -51,8 +56,8 @@ class SparkTraining:
     def n_shows(self) -> int:
         return self.likes.n_shows
 
-    def split(self, likes: DataFrame, min_likes: int) -> SparkSplit:
-        return temporal_holdout(likes, timed=self.likes.timed, min_likes=min_likes)
+    def split(self, likes: DataFrame, protocol: Protocol) -> SparkSplit:
+        return protocol_holdout(likes, protocol, timed=self.likes.timed)
 
     def fit(
         self, model: str, params: dict[str, Any], likes: DataFrame | None = None
@@ -61,44 +66,55 @@ class SparkTraining:
         frame = self.likes.frame if likes is None else likes
         return fit_on_spark(model, params, frame, self.likes.vocabulary, timed=self.likes.timed)
 
+    def sample(self, split: SparkSplit, seed: int) -> tuple[Split, np.ndarray]:
+        """A seeded sample of ``split``'s test users, and the training part's likes per show."""
+        sample = sample_split(self.spark, split, self.n_shows, max_users=self.eval_users, seed=seed)
+        return sample, like_counts(split.train, self.n_shows)
+
     def _fit_and_score(
-        self, model: str, params: dict[str, Any], train: DataFrame, sample: Split, k: int
+        self,
+        model: str,
+        params: dict[str, Any],
+        train: DataFrame,
+        sample: tuple[Split, np.ndarray],
+        protocol: Protocol,
     ) -> ModelEvaluation:
         started = time.perf_counter()
         fitted = self.fit(model, params, train)
         fit_seconds = time.perf_counter() - started
-        return score_sample(fitted, sample, k=k, fit_seconds=fit_seconds, chosen=params)
+        users, popularity = sample
+        return score_sample(
+            fitted,
+            users,
+            popularity,
+            k=protocol.k,
+            seed=protocol.seed,
+            fit_seconds=fit_seconds,
+            chosen=params,
+        )
 
-    def evaluate(
-        self,
-        model: str,
-        params: dict[str, Any],
-        *,
-        tune: bool,
-        k: int,
-        min_likes: int,
-        seed: int,
-    ) -> ModelEvaluation:
-        """Holdout metrics of ``model``: ``params`` as given, or tuned on validation."""
+    def evaluate(self, model: str, params: dict[str, Any], protocol: Protocol) -> ModelEvaluation:
+        """Holdout metrics of ``model`` under ``protocol``: ``params`` as given, or (no params,
+        ``protocol.tune``) tuned on validation."""
         check_spark_model(model)
-        split = self.split(self.likes.frame, min_likes)
-        chosen, trials = dict(params), []
+        split = self.split(self.likes.frame, protocol)
+        chosen, trials, validation_scores = dict(params), [], {}
         grid = grid_for(model)
-        if tune and not params and grid:
-            validation = self.split(split.train, min_likes)
-            val_sample = sample_split(
-                self.spark, validation, self.n_shows, max_users=self.eval_users, seed=seed
-            )
+        if protocol.tune and not params and grid:
+            validation = self.split(split.train, protocol)
+            val_sample = self.sample(validation, protocol.seed)
             search = best_of_grid(
                 model,
                 grid,
-                lambda p: self._fit_and_score(model, p, validation.train, val_sample, k),
-                k=k,
+                lambda p: self._fit_and_score(model, p, validation.train, val_sample, protocol),
+                k=protocol.k,
             )
             chosen, trials = search.best_params, search.trials
-        sample = sample_split(self.spark, split, self.n_shows, max_users=self.eval_users, seed=seed)
-        result = self._fit_and_score(model, chosen, split.train, sample, k)
+            validation_scores = dict(search.best_metrics)
+        sample = self.sample(split, protocol.seed)
+        result = self._fit_and_score(model, chosen, split.train, sample, protocol)
         result.tuning = trials
+        result.validation = validation_scores
         log.info("spark %s %s: %s on %d test users", model, chosen, result.metrics, result.users)
         return result
 

@@ -1,10 +1,11 @@
 """Holdout metrics for a Spark-trained model, computed on the driver for a seeded user sample.
 
 Fitting needs every like; scoring a ranking metric needs only the scored users' likes. So the
-model is fitted on Spark, and the metrics are computed exactly as ``nextshow evaluate`` computes
-them (the same :class:`~nextshow.evaluation.splits.Split`, ``recommend_users`` and
-``score_users``) for a sample of test users drawn with the project seed. When the sample holds
-every test user the metrics are the NumPy engine's, number for number (for the same arrays).
+model is fitted on Spark, and the metrics are computed by the function ``nextshow evaluate``
+scores with (:func:`~nextshow.evaluation.evaluate.score_lists`: accuracy, coverage and the
+beyond-accuracy metrics, against the whole training part's like counts computed on Spark) for a
+sample of test users drawn with the project seed. When the sample holds every test user the
+metrics are the NumPy engine's, number for number (for the same arrays).
 
 A sample of n users estimates a mean metric with standard error ``sd / sqrt(n)``: per-user
 NDCG@10 has a standard deviation around 0.3, so 20,000 users give about +-0.002, well below the
@@ -20,8 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from nextshow.evaluation.evaluate import ModelEvaluation, recommend_users
-from nextshow.evaluation.metrics import score_users
+from nextshow.evaluation.evaluate import ModelEvaluation, recommend_users, score_lists
 from nextshow.evaluation.splits import DEFAULT_TEST_FRACTION, Split
 from nextshow.recommenders.base import Recommender, make_rng
 from nextshow.spark.frames import COL, USER
@@ -74,16 +74,22 @@ def sample_split(
 
 
 def score_sample(
-    model: Recommender, sample: Split, *, k: int, fit_seconds: float, chosen: dict[str, Any]
+    model: Recommender,
+    sample: Split,
+    popularity: np.ndarray,
+    *,
+    k: int,
+    seed: int,
+    fit_seconds: float,
+    chosen: dict[str, Any],
 ) -> ModelEvaluation:
-    """``model``'s top-k metrics on a sampled split (the ``evaluate`` protocol's second half)."""
+    """``model``'s top-k metrics on a sampled split (the ``evaluate`` protocol's second half);
+    ``popularity``: likes per show in the whole training part (not only the sample's)."""
     started = time.perf_counter()
     recommendations = recommend_users(model, sample, sample.test_users, k)
     recommend_seconds = time.perf_counter() - started
     relevant = [sample.held_out(int(u)) for u in sample.test_users]
-    scores = score_users(recommendations, relevant, k, sample.n_shows)
-    users = int(scores.pop("users"))
-    scores.pop("users_dropped")
+    scores, users = score_lists(recommendations, relevant, popularity, k=k, seed=seed)
     return ModelEvaluation(
         model=model.name,
         params=model.get_params(),

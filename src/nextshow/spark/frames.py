@@ -73,11 +73,17 @@ def read_likes(
     """The snapshot's likes as a cached DataFrame, columns numbered like the NumPy engine's."""
     from pyspark.sql import functions as F
 
-    read_manifest(store, snapshot_id, verify=verify)
+    manifest = read_manifest(store, snapshot_id, verify=verify)
     base = f"snapshots/{snapshot_id}"
     ratings = spark.read.parquet(storage_path(store.uri(f"{base}/ratings.parquet")))
+    time = F.col("rated_at").cast("double")
+    if manifest.cutoff is not None:
+        # As the NumPy engine reads it (pipeline/data.py): likes stamped after the snapshot's
+        # cut-off count as liked at it. least() skips nulls, so an unknown time is kept apart.
+        clipped = F.least(time, F.lit(float(manifest.cutoff)))
+        time = F.when(time.isNull(), F.lit(None).cast("double")).otherwise(clipped)
     liked = ratings.where(F.col("liked")).select(
-        F.col("user_id").alias(USER), "show_id", F.col("rated_at").cast("double").alias(TIME)
+        F.col("user_id").alias(USER), "show_id", time.alias(TIME)
     )
     ids = liked.select("show_id").distinct().orderBy("show_id").toArrow()
     show_ids = np.asarray(ids.column("show_id").to_numpy(), dtype=np.int64)

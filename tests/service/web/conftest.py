@@ -25,6 +25,7 @@ from sqlalchemy import insert, select, update
 
 from nextshow.catalog.normalize import normalize_title
 from nextshow.db.models import Rating, Show, User
+from nextshow.evaluation.protocol import Protocol
 from nextshow.pipeline.train import TrainOptions, train_version
 from nextshow.registry.artifact_store import ArtifactStore
 from nextshow.registry.snapshots import export_snapshot
@@ -112,7 +113,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     artifacts = ArtifactStore(store.settings.artifacts_url)
     with store.sessions() as session, session.begin():
         snapshot_id = export_snapshot(session, artifacts, like_threshold=8.0, source="test")[0].id
-    options = TrainOptions(model="popularity", params={}, tune=False)
+    options = TrainOptions(model="popularity", params={}, protocol=Protocol(tune=False))
     train_version(store.sessions, artifacts, snapshot_id=snapshot_id, options=options)
 
     env = {

@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, computed_field
 
 from nextshow.db.models import PredictionRequest
+from nextshow.metric_definitions import definition
 from nextshow.registry.versions import list_events, list_versions
 from nextshow.schemas.common import MAX_SHOWS
 from nextshow.schemas.models import ModelEventPublic, ModelVersionPublic
@@ -150,6 +151,7 @@ def models(request: Request, services: ServicesDep, session: SessionDep) -> Resp
         "status": status,
         "serving": serving,
         "metric_names": metric_names,
+        "definition": definition,
         "chart_metric": _chart_metric(versions),
         "events": events,
         "report_chart": _latest_report_chart(services.settings.reports_dir) is not None,

@@ -31,6 +31,4 @@ async def recommendations(
 ) -> RecommendationsPublic:
     matches = match_inputs(index, show)
     found = answer(model, require_likes(matches), n)
-    return RecommendationsPublic(
-        matches=matches, recommendations=found.recommendations, model=found.model
-    )
+    return RecommendationsPublic(matches=matches, **found.model_dump())

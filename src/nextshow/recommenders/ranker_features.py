@@ -1,0 +1,178 @@
+"""Features of the learned re-ranker, as pure functions of the training likes and metadata.
+
+Show features (one row per show, :data:`SHOW_FEATURES`) say how popular a show is overall and
+lately, how new it is and what IMDb says; pair features (:data:`PAIR_FEATURES`) say how a
+candidate relates to one person's liked shows. Unknown values are NaN: the boosted trees learn
+which side missing values go. Orientation: ``likes`` users x shows CSR, ``timestamps`` the same
+sparsity with unix seconds; show-show matrices are shows x shows, row = liked show.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import scipy.sparse as sp
+
+from nextshow.recommenders.base import ShowMetadata
+from nextshow.recommenders.similarity import (
+    DAY,
+    decay_weights,
+    like_counts,
+    newest_time,
+    reweighted,
+    window_weights,
+)
+
+RECENT_HALF_LIVES = (1.0, 7.0, 30.0)  # days: "popular today / this week / this month"
+SHOW_FEATURES = (
+    "log_likes",  # log(1 + all-time likes) - the same for the most liked show
+    "log_recent_1d",  # log(1 + likes decayed with a 1-day half-life), relative as above
+    "log_recent_7d",
+    "log_recent_30d",
+    "log_window_7d",  # log(1 + likes in the last 7 days)
+    "days_since_first_like",  # how long the show has been around in the data
+    "days_since_last_like",
+    "release_age",  # years between the show's start year and "now"
+    "imdb_rating",
+    "log_imdb_votes",
+)
+PAIR_FEATURES = (
+    "walk_score",  # RP3beta score of the candidate for the liked shows
+    "walk_share",  # walk_score / the person's best walk_score
+    "walk_rank",  # rank of the candidate by walk_score among the candidates, / n candidates
+    "cosine_sum",  # summed cosine to the liked shows
+    "cosine_max",  # largest cosine to one liked show
+    "genre_overlap",  # share of the candidate's genres among the liked shows' genres
+    "popularity_gap",  # candidate log_likes - mean log_likes of the liked shows
+    "age_gap",  # candidate release_age - mean release_age of the liked shows
+    "log_n_liked",
+    "liked_mean_log_likes",  # how mainstream the person's taste is
+    "liked_mean_recent_30d",  # how much the person follows what is new
+)
+FEATURES = SHOW_FEATURES + PAIR_FEATURES
+RECENT_COLUMN = SHOW_FEATURES.index("log_recent_7d")  # the popularity candidate generator
+
+
+def _extreme_times(timestamps: sp.csr_matrix, n_shows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each show's first and last like time (NaN for a show nobody liked)."""
+    first = np.full(n_shows, np.inf)
+    last = np.full(n_shows, -np.inf)
+    np.minimum.at(first, timestamps.indices, timestamps.data)
+    np.maximum.at(last, timestamps.indices, timestamps.data)
+    first[~np.isfinite(first)] = np.nan
+    last[~np.isfinite(last)] = np.nan
+    return first, last
+
+
+def show_features(
+    likes: sp.csr_matrix, timestamps: sp.csr_matrix | None, metadata: ShowMetadata | None
+) -> np.ndarray:
+    """shows x len(SHOW_FEATURES) float64; time features are NaN without timestamps."""
+    n_shows = likes.shape[1]
+    out = np.full((n_shows, len(SHOW_FEATURES)), np.nan)
+    out[:, 0] = np.log1p(like_counts(likes))
+    now_year = None
+    if timestamps is not None and timestamps.nnz:
+        now = newest_time(timestamps)
+        for j, half_life in enumerate(RECENT_HALF_LIVES, start=1):
+            weights = decay_weights(timestamps.data, now, half_life)
+            out[:, j] = np.log1p(like_counts(reweighted(likes, weights)))
+        window = window_weights(timestamps.data, now, 7.0)
+        out[:, 4] = np.log1p(like_counts(reweighted(likes, window)))
+        first, last = _extreme_times(timestamps, n_shows)
+        out[:, 5] = (now - first) / DAY
+        out[:, 6] = (now - last) / DAY
+        now_year = datetime.fromtimestamp(now, UTC).year
+    else:
+        # Without times every "recent" count is the all-time count: the generator still works.
+        out[:, 1:5] = out[:, [0]]
+    # Counts relative to the most liked show: the trees learn on a smaller, earlier matrix than
+    # the one they serve with, and a ratio means the same at both sizes where a count does not.
+    out[:, :5] -= out[:, :5].max(axis=0, initial=0.0)
+    if metadata is not None and metadata.start_year is not None:
+        year = np.asarray(metadata.start_year, dtype=np.float64)
+        known = year > 0
+        if known.any():
+            reference = now_year if now_year is not None else year[known].max()
+            out[known, 7] = reference - year[known]
+    if metadata is not None and metadata.imdb_rating is not None:
+        rating = np.asarray(metadata.imdb_rating, dtype=np.float64)
+        out[:, 8] = np.where(np.isfinite(rating) & (rating > 0), rating, np.nan)
+    if metadata is not None and metadata.imdb_votes is not None:
+        votes = np.asarray(metadata.imdb_votes, dtype=np.float64)
+        out[:, 9] = np.where(votes > 0, np.log1p(votes), np.nan)
+    return out
+
+
+def genre_matrix(metadata: ShowMetadata | None, n_shows: int) -> sp.csr_matrix:
+    """shows x genres indicator (no columns without metadata)."""
+    if metadata is None or not metadata.genres:
+        return sp.csr_matrix((n_shows, 0))
+    vocab = sorted({g for gs in metadata.genres for g in gs})
+    index = {g: i for i, g in enumerate(vocab)}
+    rows = [s for s, gs in enumerate(metadata.genres) for _ in gs]
+    cols = [index[g] for gs in metadata.genres for g in gs]
+    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_shows, len(vocab)))
+
+
+def _nanmean_rows(rows: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
+    """Mean of ``values`` over each row's liked shows, ignoring NaN (NaN when none is known)."""
+    known = np.isfinite(values)
+    total = rows @ np.where(known, values, 0.0)
+    count = rows @ known.astype(np.float64)
+    return np.divide(total, count, out=np.full(rows.shape[0], np.nan), where=count > 0)
+
+
+def pair_features(
+    rows: sp.csr_matrix,
+    candidates: list[np.ndarray],
+    walk: np.ndarray,
+    cosine: sp.csr_matrix,
+    shows: np.ndarray,
+    genres: sp.csr_matrix,
+) -> np.ndarray:
+    """One row of :data:`FEATURES` per (person, candidate), people in order, candidates in order.
+
+    ``rows`` is the people's liked-show indicator (people x shows), ``walk`` their RP3beta scores
+    (people x shows, dense), ``cosine`` the shows x shows cosine, ``shows`` the show features.
+    """
+    n_liked = np.diff(rows.indptr).astype(np.float64)
+    liked_pop = _nanmean_rows(rows, shows[:, 0])
+    liked_recent = _nanmean_rows(rows, shows[:, 3])
+    liked_age = _nanmean_rows(rows, shows[:, 7])
+    liked_genres = (rows @ genres).toarray() > 0 if genres.shape[1] else None
+    genre_count = np.asarray(genres.sum(axis=1)).ravel()
+    blocks = []
+    for i, cand in enumerate(candidates):
+        liked = rows.indices[rows.indptr[i] : rows.indptr[i + 1]]
+        sims = cosine[liked][:, cand].toarray() if len(liked) else np.zeros((1, len(cand)))
+        score = walk[i, cand]
+        best = score.max(initial=0.0)
+        order = np.lexsort((cand, -score))
+        rank = np.empty(len(cand))
+        rank[order] = np.arange(len(cand)) / max(len(cand), 1)
+        if liked_genres is not None:
+            hits = np.asarray(genres[cand] @ liked_genres[i].astype(np.float64)).ravel()
+            overlap = np.divide(
+                hits, genre_count[cand], out=np.full(len(cand), np.nan), where=genre_count[cand] > 0
+            )
+        else:
+            overlap = np.full(len(cand), np.nan)
+        pair = np.column_stack(
+            [
+                score,
+                score / best if best > 0 else np.zeros(len(cand)),
+                rank,
+                sims.sum(axis=0),
+                sims.max(axis=0),
+                overlap,
+                shows[cand, 0] - liked_pop[i],
+                shows[cand, 7] - liked_age[i],
+                np.full(len(cand), np.log1p(n_liked[i])),
+                np.full(len(cand), liked_pop[i]),
+                np.full(len(cand), liked_recent[i]),
+            ]
+        )
+        blocks.append(np.hstack([shows[cand], pair]))
+    return np.vstack(blocks) if blocks else np.zeros((0, len(FEATURES)))
