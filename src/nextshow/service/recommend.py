@@ -99,9 +99,14 @@ def liked_ids(matches: Sequence[InputMatch]) -> list[int]:
     return list(seen)
 
 
-def answer(model: ServingModel, liked: Sequence[int], n: int) -> Recommendations:
-    """Recommendations for the liked shows, and the model that made them."""
-    scored, used_fallback = model.recommend(liked, n)
+def answer(
+    model: ServingModel, liked: Sequence[int], n: int, exclude: Collection[int] = ()
+) -> Recommendations:
+    """Recommendations for the liked shows, and the model that made them; shows in ``exclude``
+    (turned down with "not for me") are left out and the next ones take their places."""
+    skip = set(exclude) - set(liked)  # liked shows are never recommended anyway
+    scored, used_fallback = model.recommend(liked, n + len(skip))
+    scored = [item for item in scored if item.show_id not in skip][:n]
     details = model.details
     recommendations = [
         RecommendationPublic(
