@@ -107,7 +107,9 @@ def evaluate_recipe(
             options.params,
             split,
             metadata=interactions.metadata,
-            options=RunOptions(k=options.k, seed=options.seed, measure_artifact=False),
+            options=RunOptions(
+                k=options.k, seed=options.seed, measure_artifact=False, progress=progress
+            ),
         )
     result = run_evaluation(
         interactions,
@@ -132,7 +134,7 @@ def fit_final(
 class Trainer(Protocol):
     """What the pipeline needs from a training engine, for one snapshot."""
 
-    def evaluate(self, options: TrainOptions) -> ModelEvaluation: ...
+    def evaluate(self, options: TrainOptions, *, progress: bool = False) -> ModelEvaluation: ...
 
     def fit(self, model: str, params: dict[str, Any], seed: int) -> Recommender: ...
 
@@ -145,8 +147,10 @@ class NumpyTrainer:
 
     interactions: Interactions
 
-    def evaluate(self, options: TrainOptions) -> ModelEvaluation:
-        return evaluate_recipe(self.interactions, options)
+    def evaluate(self, options: TrainOptions, *, progress: bool = False) -> ModelEvaluation:
+        # The bars of the evaluation (per tuning trial, per test user) move inside train's
+        # "evaluate" stage, which is most of a training run.
+        return evaluate_recipe(self.interactions, options, progress=progress)
 
     def fit(self, model: str, params: dict[str, Any], seed: int) -> Recommender:
         return fit_final(self.interactions, model, params, seed)
@@ -161,7 +165,8 @@ class SparkTrainer:
 
     training: SparkTraining
 
-    def evaluate(self, options: TrainOptions) -> ModelEvaluation:
+    def evaluate(self, options: TrainOptions, *, progress: bool = False) -> ModelEvaluation:
+        # Spark reports its own progress in its logs and UI; no bar here.
         return self.training.evaluate(
             options.model,
             options.params,
@@ -227,7 +232,7 @@ def train_version(
         bar.update(1)
 
         stage(STAGES[1])
-        evaluation = trainer.evaluate(options)
+        evaluation = trainer.evaluate(options, progress=progress)
         bar.update(1)
 
         stage(STAGES[2])
