@@ -42,14 +42,18 @@ def recommend_url(shows: Sequence[str], exclude: Iterable[int] = ()) -> str:
     """The results address for ``shows`` without the ``exclude`` show ids (the newest kept)."""
     if not shows:
         return "/"
-    kept = list(dict.fromkeys(exclude))[-MAX_EXCLUDE:]
+    # Each id once, at its latest place: the newest exclusions are the ones kept.
+    kept = list(dict.fromkeys(reversed(list(exclude))))[::-1][-MAX_EXCLUDE:]
     query = [("show", s) for s in shows] + [("exclude", str(i)) for i in kept]
     return "/recommend?" + urlencode(query)
 
 
 def unique_shows(shows: Iterable[ShowRef]) -> list[ShowRef]:
     """Each show once, in first-named order (one show typed three ways counts once)."""
-    return list({s.id: s for s in reversed(list(shows))}.values())[::-1]
+    first: dict[int, ShowRef] = {}
+    for show in shows:
+        first.setdefault(show.id, show)
+    return list(first.values())
 
 
 def refine_context(
