@@ -263,14 +263,16 @@ def test_phone_layout(site, phone):
     expect(page).to_have_url(re.compile(r"exclude="))
     _fits(page)
 
-    # The explore graph: the outer ring's names wait for focus, so the rest stay legible.
+    # The explore graph zooms in on the centre and its neighbours: labels of 12 px or more.
     page.goto(site["app"] + "/explore")
-    expect(page.locator("#graph g.node.ring-1 text").first).to_be_visible()
-    outer = page.locator("#graph g.node.ring-2")
-    if outer.count():
-        expect(outer.first.locator("text")).to_be_hidden()
-        outer.first.focus()
-        expect(outer.first.locator("text")).to_be_visible()
+    labels = page.locator("#graph g.node text")
+    expect(labels.first).to_be_visible()
+    expect(page.locator("#graph g.node.ring-2")).to_have_count(0)
+    heights = [box["height"] for box in (t.bounding_box() for t in labels.all()) if box]
+    assert heights and min(heights) >= 12, heights
+    for node in page.locator("#graph g.node.ring-1").all():
+        box = node.bounding_box()
+        assert box and box["width"] >= 44 and box["height"] >= 44, box
     assert not _small_targets(page), _small_targets(page)
 
 
