@@ -61,6 +61,22 @@ def test_sync_recommendations(client):
     assert body["notice"] is None
 
 
+def test_sync_recommendations_exclude(client):
+    """Shows turned down ("not for me") leave the list; the next ones take their places."""
+    params = {"show": ["Show 0", "Show 3"], "n": 5}
+    first = client.get("/api/recommendations", params=params).json()["recommendations"]
+    dropped = [r["id"] for r in first[:2]]
+    again = client.get("/api/recommendations", params={**params, "exclude": dropped})
+    assert again.status_code == 200, again.text
+    ids = [r["id"] for r in again.json()["recommendations"]]
+    assert len(ids) == len(first) and not set(ids) & set(dropped)
+    assert ids[:3] == [r["id"] for r in first[2:5]]
+    for bad in (0, -1, 2**31, "x"):
+        _assert_problem(client.get("/api/recommendations", params={**params, "exclude": bad}), 422)
+    many = {**params, "exclude": list(range(1, 52))}
+    _assert_problem(client.get("/api/recommendations", params=many), 422)
+
+
 def test_shows_search_and_get(client, trained):
     found = client.get("/api/shows", params={"q": "show 1"}).json()
     assert found["count"] == len(found["data"]) > 0

@@ -270,6 +270,7 @@ def load_title_index(session: Session) -> TitleIndex:
             Show.imdb_id,
             Show.imdb_votes,
             Show.genres,
+            Show.imdb_rating,
         )
         .where(Show.status == "active")
         .order_by(Show.id)

@@ -35,6 +35,7 @@ class ShowRow:
     imdb_id: str | None = None
     imdb_votes: int | None = None
     genres: str | None = None
+    imdb_rating: float | None = None
 
     @classmethod
     def from_show(cls, show: Show) -> ShowRow:
@@ -56,6 +57,7 @@ class Hit:
     original_title: str | None = None
     imdb_votes: int | None = None
     genres: tuple[str, ...] = ()
+    imdb_rating: float | None = None
 
     @classmethod
     def of(cls, row: ShowRow, score: float, match: MatchKind) -> Hit:
@@ -71,6 +73,7 @@ class Hit:
             original_title=row.original_title,
             imdb_votes=row.imdb_votes,
             genres=tuple(g for g in (row.genres or "").split(",") if g),
+            imdb_rating=row.imdb_rating,
         )
 
     def as_dict(self) -> dict[str, Any]:

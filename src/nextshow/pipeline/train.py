@@ -136,7 +136,9 @@ def evaluate_recipe(
     protocol = options.protocol
     if options.model is not None and options.params:
         split = protocol.split_likes(interactions)
-        run = RunOptions(k=protocol.k, seed=protocol.seed, measure_artifact=False)
+        run = RunOptions(
+            k=protocol.k, seed=protocol.seed, measure_artifact=False, progress=progress
+        )
         evaluation = evaluate(
             options.model, options.params, split, metadata=interactions.metadata, options=run
         )
@@ -166,7 +168,9 @@ def fit_final(
 class Trainer(typing.Protocol):
     """What the pipeline needs from a training engine, for one snapshot."""
 
-    def evaluate(self, options: TrainOptions) -> tuple[ModelEvaluation, Choice | None]: ...
+    def evaluate(
+        self, options: TrainOptions, *, progress: bool = False
+    ) -> tuple[ModelEvaluation, Choice | None]: ...
 
     def fit(self, model: str, params: dict[str, Any], seed: int) -> Recommender: ...
 
@@ -179,8 +183,12 @@ class NumpyTrainer:
 
     interactions: Interactions
 
-    def evaluate(self, options: TrainOptions) -> tuple[ModelEvaluation, Choice | None]:
-        return evaluate_recipe(self.interactions, options)
+    def evaluate(
+        self, options: TrainOptions, *, progress: bool = False
+    ) -> tuple[ModelEvaluation, Choice | None]:
+        # The bars of the evaluation (per model, tuning trial, test user) move inside train's
+        # "evaluate" stage, which is most of a training run.
+        return evaluate_recipe(self.interactions, options, progress=progress)
 
     def fit(self, model: str, params: dict[str, Any], seed: int) -> Recommender:
         return fit_final(self.interactions, model, params, seed)
@@ -195,7 +203,10 @@ class SparkTrainer:
 
     training: SparkTraining
 
-    def evaluate(self, options: TrainOptions) -> tuple[ModelEvaluation, Choice | None]:
+    def evaluate(
+        self, options: TrainOptions, *, progress: bool = False
+    ) -> tuple[ModelEvaluation, Choice | None]:
+        # Spark reports its own progress in its logs and UI; no bar here.
         assert options.model is not None  # TrainOptions refuses Spark without a model
         return self.training.evaluate(options.model, options.params, options.protocol), None
 
@@ -255,7 +266,7 @@ def train_version(
         bar.update(1)
 
         stage(STAGES[1])
-        evaluation, choice = trainer.evaluate(options)
+        evaluation, choice = trainer.evaluate(options, progress=progress)
         model_name = evaluation.model
         bar.update(1)
 

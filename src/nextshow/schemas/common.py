@@ -6,17 +6,19 @@ import json
 from collections.abc import Iterable
 from typing import Annotated, Any, Generic, Self, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from nextshow.catalog.normalize import MAX_TITLE_LENGTH
 
 MAX_SHOWS = 5
 MAX_N = 50
 MAX_USER_ID = 128
+MAX_EXCLUDE = 50  # shows one visit may turn down ("not for me")
 
 ShowText = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_TITLE_LENGTH, pattern=r"\S")
 ]
+ShowId = Annotated[int, Field(ge=1, le=2**31 - 1)]  # the INTEGER key of ``shows``
 UserId = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_USER_ID, pattern=r"^[A-Za-z0-9_.@:-]+$")
 ]

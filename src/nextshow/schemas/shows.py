@@ -43,6 +43,7 @@ class ShowPublic(ShowRef):
     end_year: int | None = None
     genres: Genres = Field(default_factory=list)
     imdb_rating: float | None = None
+    imdb_votes: int | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -62,6 +63,7 @@ class ShowHit(ShowRef):
     """An autocomplete suggestion."""
 
     end_year: int | None = None
+    imdb_rating: float | None = None
     score: float = Field(description="Match quality 0–100 (not rank).")
     match: str
 

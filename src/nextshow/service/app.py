@@ -44,6 +44,7 @@ from nextshow.service.middleware import (
     RateLimitMiddleware,
 )
 from nextshow.service.problems import install_problem_handlers, problem_response
+from nextshow.service.web import recommend as web_recommend
 from nextshow.service.web import routes as web_routes
 from nextshow.service.web import together as web_together
 from nextshow.service.web.errors import error_page
@@ -126,8 +127,8 @@ def create_app(
 
     for module in (predictions, recommendations, group, shows, health, admin, review):
         app.include_router(module.router)
-    app.include_router(web_routes.router)
-    app.include_router(web_together.router)
+    for web in (web_routes, web_recommend, web_together):
+        app.include_router(web.router)
 
     # Added innermost first: CORS outermost (its headers reach error answers too), then metrics
     # (counting 413 and 429), the rate limit, and the body limit nearest the routes.

@@ -112,12 +112,17 @@ def _reason(item: Scored, used_fallback: bool) -> Reason:
     return reason_for(item.because, item.popularity_share)
 
 
-def answer(model: ServingModel, liked: Sequence[int], n: int) -> Recommendations:
+def answer(
+    model: ServingModel, liked: Sequence[int], n: int, exclude: Collection[int] = ()
+) -> Recommendations:
     """Recommendations for the liked shows with their reasons, and the model that made them.
 
-    ``because`` holds exactly the shows the reason names (see ``recommenders.reasons``).
+    ``because`` holds exactly the shows the reason names (see ``recommenders.reasons``). Shows in
+    ``exclude`` (turned down with "not for me") are left out and the next ones take their places.
     """
-    scored, used_fallback = model.recommend(liked, n)
+    skip = set(exclude) - set(liked)  # liked shows are never recommended anyway
+    scored, used_fallback = model.recommend(liked, n + len(skip))
+    scored = [item for item in scored if item.show_id not in skip][:n]
     details = model.details
     recommendations = []
     for item in scored:

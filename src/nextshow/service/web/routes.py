@@ -30,6 +30,7 @@ from nextshow.service.api.deps import ServicesDep, SessionDep
 from nextshow.service.problems import ProblemError
 from nextshow.service.web.charts import cached_versions_chart_svg
 from nextshow.service.web.graph import NeighbourCache, NeighbourTable
+from nextshow.service.web.refine import refine_context, type_label, unique_shows
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ def _years(start: int | None, end: int | None) -> str:
 
 
 templates.env.filters["when"] = _when
+templates.env.filters["thousands"] = lambda n: f"{n:,}"
+templates.env.globals["type_label"] = type_label
 templates.env.globals["years"] = _years
 templates.env.globals["max_shows"] = MAX_SHOWS
 
@@ -96,19 +99,25 @@ def results(
         return _page(request, "not_found.html", context, status=404)
     body = PredictionPublic.model_validate(row)
     matches = body.matches
+    # One show typed several ways ("Inception", "inception (2010)") is named once.
+    liked = unique_shows(m.show for m in matches if m.liked and m.show)
+    recs = body.recommendations or []
     context = {
         "prediction": body,
         "prediction_id": body.prediction_id,
-        # One show typed several ways ("Inception", "inception (2010)") is named once.
-        "liked": list({m.show.id: m for m in reversed(matches) if m.liked and m.show}.values())[
-            ::-1
-        ],
+        "matches": matches,
+        "liked": [{"show": s} for s in liked],
         "created": [m for m in matches if m.status == "created"],
         "unused": [m for m in matches if not m.liked],
         "inputs": [m.input for m in matches],
         "timeout": timeout,
+        "recommendations": recs,
+        "model": body.model,
+        "notice": body.notice,
+        "updated_at": body.updated_at,
     }
     if body.status == "done":
+        context |= refine_context(liked, recs)
         return _page(request, "results.html", {"title": "Your recommendations", **context})
     return _page(request, "waiting.html", {"title": "Finding shows for you…", **context})
 

@@ -56,6 +56,18 @@
   function draw(graph) {
     svg.innerHTML = "";
     list.innerHTML = "";
+    // On a phone the graph zooms in on the centre and its neighbours, whose labels stay
+    // legible; the outer ring is left out (the list below names every neighbour).
+    const narrow = window.matchMedia("(max-width: 480px)").matches;
+    svg.setAttribute("viewBox", narrow ? "-320 -235 640 470" : "-500 -360 1000 720");
+    if (narrow) {
+      const near = new Set(graph.nodes.filter((n) => n.ring < 2).map((n) => n.id));
+      graph = {
+        ...graph,
+        nodes: graph.nodes.filter((n) => near.has(n.id)),
+        links: graph.links.filter((l) => near.has(l.source) && near.has(l.target)),
+      };
+    }
     const byId = new Map(graph.nodes.map((n) => [n.id, n]));
     const centre = byId.get(graph.centre);
     title.textContent = named(centre);
@@ -83,9 +95,11 @@
       if (!p) return;
       const g = el("g", { class: `node ring-${n.ring}`, transform: `translate(${p.x},${p.y})`, "data-id": n.id });
       const r = n.ring === 0 ? 22 : n.ring === 1 ? 15 : 10;
+      // An invisible disc around each selectable show: a tap target of 44 px or more on a phone.
+      if (n.ring !== 0) g.appendChild(el("circle", { r: narrow ? 42 : 26, class: "hit" }));
       g.appendChild(el("circle", { r }));
       const label = el("text", { y: r + 22, "text-anchor": "middle" });
-      label.textContent = short(n.title, n.ring === 0 ? 30 : 20);
+      label.textContent = short(n.title, n.ring === 0 ? 30 : narrow ? 16 : 20);
       g.appendChild(label);
       const tip = el("title");
       tip.textContent = named(n);

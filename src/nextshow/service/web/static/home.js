@@ -1,11 +1,15 @@
-// Home: up to five shows, each a combobox (ARIA 1.2 pattern) filled from /api/shows; before
-// submitting, every typed title is sent to /api/shows/match so ambiguous ones can be settled.
+// Home: one combobox (ARIA 1.2 pattern) filled from /api/shows; each show picked becomes a chip
+// (up to five). A typed title is sent to /api/shows/match so the server settles what it is.
+// The chips live in the history entry (back/forward) and, when asked, in localStorage.
 "use strict";
 
 (function () {
   const form = document.getElementById("shows-form");
   const message = document.getElementById("form-message");
   const submit = document.getElementById("submit");
+
+  // How IMDb title types read (as refine.py's TYPE_LABELS on the cards).
+  const TYPES = { tvSeries: "series", tvMiniSeries: "mini-series", movie: "film", tvMovie: "TV film" };
 
   function label(show) {
     return show.start_year ? `${show.title} (${show.start_year})` : show.title;
@@ -30,6 +34,10 @@
   }
 
   function resolve(field, show, note) {
+    if (field.onPick) {
+      field.onPick({ id: show.id, ref: refOf(show), label: label(show) });
+      return;
+    }
     field.input.value = label(show);
     field.input.dataset.ref = refOf(show);
     delete field.input.dataset.unresolved;
@@ -92,6 +100,13 @@
           yr.textContent = ` (${hit.start_year}${end})`;
           li.appendChild(yr);
         }
+        const facts = [TYPES[hit.title_type] || hit.title_type, hit.imdb_rating != null ? `IMDb ${hit.imdb_rating.toFixed(1)}` : null].filter(Boolean);
+        if (facts.length) {
+          const meta = document.createElement("span");
+          meta.className = "hit-meta";
+          meta.textContent = ` · ${facts.join(" · ")}`;
+          li.appendChild(meta);
+        }
         // mousedown, not click: it fires before the input's blur closes the list.
         li.addEventListener("mousedown", (e) => { e.preventDefault(); choose(i); });
         list.appendChild(li);
@@ -132,6 +147,12 @@
       } else if (e.key === "Enter" && !list.hidden && field.active >= 0) {
         e.preventDefault(); // pick the suggestion; a second Enter submits
         choose(field.active);
+      } else if (e.key === "Enter" && field.onPick && input.value.trim()) {
+        e.preventDefault(); // with chips, Enter adds the typed show; Enter on an empty field submits
+        clearTimeout(field.timer);
+        field.seq += 1; // suggestions still on their way are not wanted now
+        close();
+        check(field);
       } else if (e.key === "Escape") {
         if (!list.hidden) { e.preventDefault(); close(); }
       }
@@ -148,8 +169,6 @@
   // The same combobox serves the "Watching together" page (together.js), which has no home form.
   window.NextshowCombo = { setupCombo, check };
   if (!form) return;
-  const fields = Array.from(form.querySelectorAll('input[role="combobox"]')).map(setupCombo);
-
   // ---------------------------------------------------------------- checking a typed title
   function choices(field, text, legendText, shows, allowNew) {
     const fs = document.createElement("fieldset");
@@ -176,6 +195,10 @@
     });
     if (allowNew) {
       add("new", `None of these: add “${text}” as a new show`, () => {
+        if (field.onPick) {
+          field.onPick({ ref: text, label: text, addNew: true });
+          return;
+        }
         field.input.dataset.ref = text;
         field.input.dataset.addNew = "1";
         delete field.input.dataset.unresolved;
@@ -210,6 +233,8 @@
       choices(field, text, `Which “${m.candidates[0].title}” do you mean?`, m.candidates, false);
     } else if (m.status === "fuzzy") {
       choices(field, text, `We do not know “${text}”. Did you mean one of these?`, m.candidates, true);
+    } else if (m.will_add && field.onPick) {
+      field.onPick({ ref: text, label: text, isNew: true });
     } else if (m.will_add) {
       field.input.dataset.ref = text;
       setStatus(field, `“${text}” is new to us: it will be added to the catalogue.`);
@@ -219,30 +244,101 @@
     }
   }
 
+  // ---------------------------------------------------------------- chips
+  const MAX = 5; // the API's limit (MAX_SHOWS)
+  const field = setupCombo(form.querySelector('input[role="combobox"]'));
+  const chipList = document.getElementById("chosen");
+  const chipLabel = document.getElementById("chosen-h");
+  const remember = document.getElementById("remember");
+  const store = window.NextshowStore;
+  let chosen = [];
+
+  function sameShow(a, b) {
+    return (a.id != null && a.id === b.id) || a.ref.toLowerCase() === b.ref.toLowerCase();
+  }
+
+  function keep() {
+    // The history entry holds the chips, so Back from the results finds them again.
+    history.replaceState({ ...(history.state || {}), shows: chosen }, "");
+    if (store && remember.checked) store.save(chosen);
+  }
+
+  function draw() {
+    chipList.innerHTML = "";
+    chosen.forEach((show, i) => {
+      const li = document.createElement("li");
+      li.className = "chip";
+      li.dataset.ref = show.ref;
+      const name = document.createElement("span");
+      name.textContent = show.isNew || show.addNew ? `${show.label} (new)` : show.label;
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "chip-remove";
+      remove.setAttribute("aria-label", `Remove ${show.label}`);
+      remove.textContent = "×";
+      remove.addEventListener("click", () => {
+        chosen.splice(i, 1);
+        changed();
+        field.input.focus();
+      });
+      li.append(name, remove);
+      chipList.appendChild(li);
+    });
+    chipList.hidden = chipLabel.hidden = !chosen.length;
+    const full = chosen.length >= MAX;
+    field.input.disabled = full;
+    field.input.placeholder = full ? "Five shows: remove one to add another" : chosen.length ? "Add another show" : "";
+  }
+
+  function changed() {
+    draw();
+    keep();
+  }
+
+  field.onPick = (show) => {
+    field.input.value = "";
+    setStatus(field, "");
+    field.checked = null;
+    delete field.input.dataset.unresolved;
+    if (!chosen.some((c) => sameShow(c, show)) && chosen.length < MAX) chosen.push(show); // duplicates collapse
+    changed();
+    message.textContent = "";
+    if (!field.input.disabled) field.input.focus();
+  };
+
+  // Start from this history entry's chips (Back), else from the remembered shows.
+  if (store) {
+    remember.parentElement.hidden = false;
+    remember.checked = store.remembering();
+    remember.addEventListener("change", () => {
+      if (remember.checked) store.save(chosen);
+      else store.forget();
+    });
+  }
+  const saved = (history.state && history.state.shows) || (store && store.remembering() ? store.load() : []);
+  chosen = saved.filter((s) => s && typeof s.ref === "string").slice(0, MAX);
+  changed();
+
   // ---------------------------------------------------------------- submitting
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     message.textContent = "";
-    const filled = fields.filter((f) => f.input.value.trim());
-    if (!filled.length) {
-      message.textContent = "Type at least one show you enjoyed.";
-      fields[0].input.focus();
-      return;
-    }
     submit.disabled = true;
     try {
-      await Promise.all(filled.map((f) => (f.input.dataset.ref ? null : check(f))));
-      const open = filled.find((f) => f.input.dataset.unresolved);
-      if (open) {
+      if (field.input.value.trim()) await check(field); // a typed title not picked yet
+      if (field.input.dataset.unresolved) {
         message.textContent = "Please choose which show you mean, then submit again.";
-        const first = open.status.querySelector("input") || open.input;
-        first.focus();
+        (field.status.querySelector("input") || field.input).focus();
         return;
       }
-      // The same show picked twice counts once.
-      const shows = [...new Set(filled.map((f) => f.input.dataset.ref || f.input.value.trim()))];
+      if (!chosen.length) {
+        message.textContent = "Type at least one show you enjoyed.";
+        field.input.focus();
+        return;
+      }
+      const shows = chosen.map((s) => s.ref);
       // Titles the user chose to add although they resemble known ones ("none of these").
-      const add_shows = filled.filter((f) => f.input.dataset.addNew).map((f) => f.input.dataset.ref);
+      const add_shows = chosen.filter((s) => s.addNew).map((s) => s.ref);
       const response = await fetch("/api/predictions", {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
