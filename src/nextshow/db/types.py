@@ -44,6 +44,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: Any) -> Any:
             if type(value) is not datetime:
                 return general(value)  # type: ignore[misc]
+            if value.tzinfo is UTC:  # the common case: drop the "+00:00"
+                return value.isoformat(" ", "microseconds")[:26]
             if value.tzinfo is not None:
                 value = value.astimezone(UTC).replace(tzinfo=None)
             return value.isoformat(" ", "microseconds")

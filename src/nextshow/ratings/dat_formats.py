@@ -123,7 +123,7 @@ def movielens_line(
 # anything else (spaces, a BOM, letters in the user id, a value out of range) takes the full path
 # above, which says why it is rejected. The fast path accepts only lines the full path accepts,
 # with the same result.
-_FAST_FIELDS = rb"([0-9]{1,%d})%s([0-9]{1,10})%s([0-9]{1,3}(?:\.[0-9]{1,6})?)%s([0-9]{1,10})"
+_FAST_FIELDS = rb"([0-9]{1,%d})(%s)([0-9]{1,10})\2([0-9]{1,3}(?:\.[0-9]{1,6})?)\2([0-9]{1,10})"
 
 FastParser = Callable[[int, bytes], ParsedRating | None]
 
@@ -134,8 +134,8 @@ def fast_line_parser(fmt: str, items: dict[str, ItemInfo]) -> FastParser:
     Each item's :class:`ShowRef` is built once and shared by its ratings; unix times are checked
     against the window as integers and converted to a datetime once.
     """
-    seps = [b"::"] if fmt == "movietweetings" else [b"::", b"\t"]
-    patterns = [re.compile(_FAST_FIELDS % (MAX_USER_KEY, sep, sep, sep)) for sep in seps]
+    separators = b"::" if fmt == "movietweetings" else b"::|\t"
+    fullmatch = re.compile(_FAST_FIELDS % (MAX_USER_KEY, separators)).fullmatch
     low, high, factor = (0.0, 10.0, 1.0) if fmt == "movietweetings" else (0.5, 5.0, 2.0)
     earliest = int(EARLIEST_TIMESTAMP.timestamp())
     # Fixed at the start: a time past it (but within the window of a later "now") is still
@@ -158,24 +158,20 @@ def fast_line_parser(fmt: str, items: dict[str, ItemInfo]) -> FastParser:
         return shows[item]
 
     def parse(number: int, data: bytes) -> ParsedRating | None:
-        for pattern in patterns:
-            match = pattern.fullmatch(data)
-            if match is not None:
-                break
-        else:
+        match = fullmatch(data)
+        if match is None:
             return None
-        user, item, rating_text, stamp_text = match.groups()
+        user, _, item, rating_text, stamp_text = match.groups()
         rating = float(rating_text)
         stamp = int(stamp_text)
         if not (low <= rating <= high and earliest <= stamp <= latest):
             return None
-        show = show_of(item)
+        show = shows.get(item) or show_of(item)
         if show is None:
             return None
-        text = data.decode("ascii")
         return ParsedRating(
             number, user.decode("ascii"), show, rating * factor, None,
-            datetime.fromtimestamp(stamp, UTC), text,
+            datetime.fromtimestamp(stamp, UTC), data.decode("ascii"),
         )  # fmt: skip
 
     return parse

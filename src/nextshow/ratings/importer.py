@@ -41,6 +41,7 @@ from nextshow.db.lookup import rows_where_in
 from nextshow.db.models import Rating, User
 from nextshow.db.session import transaction
 from nextshow.db.upsert import bulk_insert, insert_ignoring_conflicts, upsert_clause
+from nextshow.gcpause import collect_young, gc_paused
 from nextshow.progress import file_progress_bar
 from nextshow.ratings.formats import ParsedRating, ShowRef, iter_ratings
 from nextshow.rejects import ImportSummary, Reject
@@ -80,7 +81,7 @@ def import_ratings(
     stats = _BatchStats()
     source = source or fmt
     bar = file_progress_bar(path, enabled=progress, desc=f"ratings {path.name}")
-    with summary.reporting(reports_dir, f"ratings-{path.name}"), bar:
+    with summary.reporting(reports_dir, f"ratings-{path.name}"), bar, gc_paused():
         batch: list[ParsedRating] = []
         try:
             for item in iter_ratings(path, fmt, items_path, on_progress=bar.update):
@@ -91,6 +92,7 @@ def import_ratings(
                 if len(batch) >= batch_size:
                     _write_batch(sessions, batch, source, like_threshold, str(path), summary, stats)
                     batch = []
+                    collect_young()
         except InputAborted as exc:
             # The rows read before the damage are valid: store them, then say where it stopped.
             summary.aborted = str(exc)
@@ -144,15 +146,18 @@ def _write_batch(
         user_ids, new_users = _get_or_create_users(
             session, source, {row.user_key for row in batch}, stats
         )
+        # Rows of one item share one ShowRef object (the parsers build it once): keyed by
+        # identity, a row costs an int lookup instead of hashing the reference's seven fields.
+        # The batch keeps every reference alive, so no id is reused meanwhile.
+        refs = {id(row.show): row.show for row in batch}
         # File order, not set order: new shows get ids in the same order on every run.
-        show_ids = _resolve_shows(
-            session, list(dict.fromkeys(row.show for row in batch)), source, stats
-        )
+        resolved = _resolve_shows(session, list(dict.fromkeys(refs.values())), source, stats)
+        show_ids = {key: resolved.get(ref) for key, ref in refs.items()}
 
         # Newest row per (user, show) within the batch; file order breaks ties.
         chosen: dict[tuple[int, int], ParsedRating] = {}
         for row in batch:
-            show_id = show_ids.get(row.show)
+            show_id = show_ids[id(row.show)]
             if show_id is None:
                 reason = (
                     f"no show with id {row.show.show_id}"
@@ -163,27 +168,30 @@ def _write_batch(
                 continue
             key = (user_ids[row.user_key], show_id)
             previous = chosen.get(key)
-            if previous is None or newer_wins(row.timestamp, previous.timestamp):
+            if previous is None:
                 chosen[key] = row
-            done.skipped += previous is not None
+                continue
+            if newer_wins(row.timestamp, previous.timestamp):
+                chosen[key] = row
+            done.skipped += 1
 
         # Users created by this batch have no stored ratings: only ask about the others.
         existing = _existing_ratings(session, [pair for pair in chosen if pair[0] not in new_users])
         now = datetime.now(UTC)
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
-        for (user_id, show_id), row in chosen.items():
+        for pair, row in chosen.items():
             rating, stamp = row.rating, row.timestamp
             liked = row.liked if row.liked is not None else rating >= like_threshold  # type: ignore[operator]
-            old = existing.get((user_id, show_id))
+            old = existing.get(pair) if existing else None
             if old is None:
-                inserts.append((user_id, show_id, rating, liked, stamp, source, now))
+                inserts.append((*pair, rating, liked, stamp, source, now))
             elif not newer_wins(stamp, old[2]):
                 done.skipped += 1
             elif old == (rating, liked, stamp):
                 done.unchanged += 1
             else:
-                updates.append((user_id, show_id, rating, liked, stamp, source, now))
+                updates.append((*pair, rating, liked, stamp, source, now))
         # Decided above, so one statement writes both: new rows are inserted, changed rows
         # (their key exists) are updated.
         bulk_insert(
