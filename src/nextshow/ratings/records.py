@@ -6,7 +6,7 @@ Pure: no database imports. Column lengths come from :mod:`nextshow.db.limits`, p
 from __future__ import annotations
 
 import re
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -58,7 +58,17 @@ class ShowRef:
         try:
             return self.__dict__["_hash"]
         except KeyError:
-            value = hash(astuple(self))
+            value = hash(
+                (
+                    self.show_id,
+                    self.imdb_id,
+                    self.source,
+                    self.external_id,
+                    self.title,
+                    self.year,
+                    self.genres,
+                )
+            )
             object.__setattr__(self, "_hash", value)
             return value
 
