@@ -1,10 +1,21 @@
-"""Import benchmarks: wall time and peak memory of the importers, next to a naive peer.
+"""Import benchmarks: whole-process import time beside the plain floor, and in-process cases.
 
-    .venv/bin/python benchmarks/bench_import.py [--postgres URL] [--imdb-lines 11000000]
+    .venv/bin/python benchmarks/bench_import.py [--postgres URL] [--runs 3]
+    .venv/bin/python benchmarks/bench_import.py --in-process [--postgres URL] [--imdb-lines N]
 
-Cases (each in its own subprocess, so peak RSS is that import's alone):
+Default (``whole process``): the MovieTweetings 100k file imported by the real command,
+``nextshow import ratings --format movietweetings``, each run a fresh process on a fresh store
+(SQLite file under a new ``NEXTSHOW_HOME``, or a new schema on PostgreSQL, migrated before the
+clock starts and dropped after), beside the floor from the same run: a plain Python process that
+parses the same file into tuples and writes them in one transaction, on SQLite with one
+``executemany ... ON CONFLICT DO UPDATE``, on PostgreSQL with ``COPY`` into a temporary table and
+one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE``. Floor and import runs alternate, and each
+figure is the median of ``--runs``: wall seconds, and CPU seconds (user + sys of the child, from
+``wait4``), which the other workers on a shared machine disturb less than wall time.
 
-- ``ratings``: the MovieTweetings 100k file through ``import_ratings`` (SQLite; PostgreSQL too
+``--in-process`` cases (each in its own subprocess, so peak RSS is that import's alone):
+
+- ``ratings``: the same file through ``import_ratings`` (SQLite; PostgreSQL too
   when ``--postgres`` is given; a fresh schema is created and dropped there).
 - ``naive-orm``: the peer. The obvious per-row ORM import of the same file (get-or-create the
   user and the show with a query each, ``session.merge`` the rating, commit every 1000 rows),
@@ -19,16 +30,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DATASET = ROOT.parent / "shared" / "datasets" / "movietweetings-100k" / "ratings.dat"
+_DATA = Path("shared", "datasets", "movietweetings-100k", "ratings.dat")
+# Beside the checkout (/work/main) or beside a worktree's parent (/work/wt/<name>).
+DATASET = next((p / _DATA for p in ROOT.parents if (p / _DATA).is_file()), ROOT.parent / _DATA)
 NAIVE_ROWS = 5_000
 
 
@@ -146,15 +163,131 @@ def _run(case: str, url: str | None, imdb_lines: int) -> dict[str, object]:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def _floor(db: str, target: str) -> None:
+    """The floor, in this process: parse to tuples, write them in one transaction."""
+    rows = []
+    with DATASET.open("rb") as handle:
+        for line in handle:
+            user, item, rating, stamp = line.rstrip(b"\n").split(b"::")
+            rows.append((user.decode(), "tt" + item.decode().zfill(7), float(rating), int(stamp)))
+    create = "CREATE TABLE r (u TEXT, i TEXT, rating REAL, ts BIGINT, PRIMARY KEY (u, i))"
+    upsert = "ON CONFLICT (u, i) DO UPDATE SET rating = excluded.rating, ts = excluded.ts"
+    if db == "sqlite":
+        import sqlite3
+
+        conn = sqlite3.connect(target)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(create)
+        with conn:
+            conn.executemany(f"INSERT INTO r VALUES (?, ?, ?, ?) {upsert}", rows)
+        conn.close()
+        return
+    import psycopg
+
+    with psycopg.connect(target) as conn:
+        conn.execute(create)
+        conn.execute("CREATE TEMPORARY TABLE stage (LIKE r) ON COMMIT DROP")
+        with conn.cursor().copy("COPY stage FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        conn.execute(f"INSERT INTO r SELECT * FROM stage {upsert}")
+
+
+def _timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall and CPU seconds (user + sys, from wait4) of one child process run to its end."""
+    started = time.perf_counter()
+    child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{cmd} failed: {child.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+    child.stderr.close()  # type: ignore[union-attr]
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def _pg_schema(url: str) -> tuple[str, Callable[[], None]]:
+    """A fresh schema on ``url``: (URL whose search_path is that schema, its cleanup)."""
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+
+    def drop() -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{schema}", drop
+
+
+def _one_run(kind: str, url: str | None) -> tuple[float, float]:
+    """One timed floor or import process on a fresh store; the store is removed after."""
+    nextshow = str(Path(sys.executable).with_name("nextshow"))
+    home = Path(tempfile.mkdtemp(prefix="bench-import-"))
+    drop: Callable[[], None] | None = None
+    try:
+        target = str(home / "floor.db")
+        env = {**os.environ, "NEXTSHOW_HOME": str(home), "NEXTSHOW_PROGRESS": "false"}
+        if url is not None:
+            target, drop = _pg_schema(url)
+            env["NEXTSHOW_DATABASE_URL"] = target
+        if kind == "floor":
+            db = "sqlite" if url is None else "postgresql"
+            return _timed([sys.executable, __file__, "--floor", db, target])
+        subprocess.run([nextshow, "db", "upgrade"], env=env, check=True, capture_output=True)
+        import_cmd = ["import", "ratings", "--format", "movietweetings", str(DATASET)]
+        return _timed([nextshow, *import_cmd], env)
+    finally:
+        if drop is not None:
+            drop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def whole_process(url: str | None, runs: int) -> None:
+    """Print the median wall and CPU seconds of the import and of the floor, and their ratios."""
+    times: dict[str, list[tuple[float, float]]] = {"floor": [], "nextshow": []}
+    for _ in range(runs):
+        for kind in times:  # alternating, so both see the same load
+            times[kind].append(_one_run(kind, url))
+    wall = {kind: statistics.median(t[0] for t in runs_) for kind, runs_ in times.items()}
+    cpu = {kind: statistics.median(t[1] for t in runs_) for kind, runs_ in times.items()}
+    db = "sqlite" if url is None else "postgresql"
+    for kind in times:
+        print(
+            f"{'import' if kind == 'nextshow' else 'floor':<8} {db:<10} {wall[kind]:>8.2f} "
+            f"{cpu[kind]:>8.2f}   " + " ".join(f"{w:.2f}/{c:.2f}" for w, c in times[kind]),
+            flush=True,
+        )
+    print(
+        f"{'ratio':<8} {db:<10} {wall['nextshow'] / wall['floor']:>7.1f}x "
+        f"{cpu['nextshow'] / cpu['floor']:>7.1f}x",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", help="PostgreSQL URL: also run the ratings cases there")
+    parser.add_argument("--runs", type=int, default=3, help="Whole-process runs per figure.")
+    parser.add_argument("--in-process", action="store_true", help="The in-process cases instead.")
     parser.add_argument("--imdb-lines", type=int, default=11_000_000)
     parser.add_argument("--skip-imdb", action="store_true")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--floor", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.floor:
+        _floor(*args.floor)
+        return
     if args.worker:
         print(json.dumps(worker(args.worker, args.postgres, args.imdb_lines)))
+        return
+    if not args.in_process:
+        print(f"MovieTweetings 100k, whole process, median of {args.runs} (runs: wall/cpu)")
+        print(f"{'':<8} {'db':<10} {'wall s':>8} {'cpu s':>8}   runs")
+        whole_process(None, args.runs)
+        if args.postgres:
+            whole_process(args.postgres, args.runs)
         return
 
     plan = [("ratings", None), ("naive-orm", None)]

@@ -21,6 +21,7 @@ MAX_LINE_BYTES = 64 * 1024  # far beyond any rating or IMDb line; longer is garb
 GZIP_MAX_RATIO = 100  # text rating files compress 4-10x; 100x is not a rating file
 GZIP_RATIO_FLOOR = 64 * 1024 * 1024  # below this much decompressed data the ratio is not checked
 _SKIP_CHUNK = 64 * 1024
+_BLOCK = 1024 * 1024  # uncompressed files are read and split this much at a time
 
 ProgressCallback = Callable[[int], object]
 
@@ -80,6 +81,9 @@ def iter_lines(
     with open(path, "rb") as raw:
         gzipped = raw.read(2) == b"\x1f\x8b"
         raw.seek(0)
+        if not gzipped:
+            yield from _plain_lines(path, raw, on_progress)
+            return
         # GzipFile's own small buffer, not a big BufferedReader on top: that one reads ahead in
         # 1 MiB calls, and a truncated file would lose every line of the last call.
         stream: io.BufferedIOBase = gzip.GzipFile(fileobj=raw) if gzipped else raw
@@ -101,6 +105,55 @@ def iter_lines(
             yield number, line
         if on_progress is not None:
             on_progress(raw.tell() - reported)
+
+
+def _plain_lines(
+    path: Path, raw: io.BufferedReader, on_progress: ProgressCallback | None
+) -> Iterator[tuple[int, bytes | OverlongLine]]:
+    """:func:`iter_lines` of an uncompressed file, split a block at a time (a readline call per
+    line cost more than parsing it). Same lines, same :class:`OverlongLine` lengths; memory
+    stays bounded by a block plus :data:`MAX_LINE_BYTES`."""
+    number = 0
+    pending = b""  # the start of a line that the block did not end
+    overlong = 0  # the length so far of a line already known to be too long (its bytes dropped)
+    while True:
+        try:
+            block = raw.read(_BLOCK)
+        except OSError as exc:
+            raise InputAborted(path, number, _why(exc)) from exc
+        if not block:
+            break
+        if on_progress is not None:
+            on_progress(len(block))
+        pieces = block.split(b"\n")
+        tail = pieces.pop()
+        for piece in pieces:
+            number += 1
+            if overlong:
+                yield number, OverlongLine(overlong + len(piece))
+                overlong = 0
+                continue
+            if pending:
+                piece, pending = pending + piece, b""
+            yield number, _line(piece)
+        if overlong:
+            overlong += len(tail)
+        else:
+            pending += tail
+            if len(pending) > MAX_LINE_BYTES + 1:
+                overlong, pending = len(pending), b""
+    if overlong:
+        yield number + 1, OverlongLine(overlong)
+    elif pending:
+        yield number + 1, _line(pending)
+
+
+def _line(data: bytes) -> bytes | OverlongLine:
+    """One line without its "\n", as :func:`_next_line` gives it: trailing "\r" dropped."""
+    if len(data) > MAX_LINE_BYTES + 1:
+        return OverlongLine(len(data))
+    text = data.rstrip(b"\r\n")
+    return text if len(text) <= MAX_LINE_BYTES else OverlongLine(len(text))
 
 
 def _next_line(reader: _Guarded) -> bytes | OverlongLine | None:

@@ -117,3 +117,10 @@ def test_every_subcommand_has_help():
         result = runner.invoke(cli, [*path, "--help"])
         assert result.exit_code == 0, (path, result.output)
         assert "Usage:" in result.output
+
+
+def test_head_read_from_the_migration_files_is_alembics():
+    """The quick reading of the files (no Alembic import at start) agrees with Alembic."""
+    from nextshow.db.session import _alembic_head, head_revision
+
+    assert head_revision() == _alembic_head() is not None

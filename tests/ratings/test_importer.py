@@ -401,3 +401,27 @@ def test_rating_parsers_import_no_database_code():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "['nextshow.db.limits']"
+
+
+def test_dat_file_later_wins_across_batches_and_rejects_are_reported(store, tmp_path):
+    """The well-formed-line fast path and the bulk writes keep newest-wins, counts and rejects."""
+    path = tmp_path / "ratings.dat"
+    path.write_text(
+        "1::0110912::5::1365029107\n"  # 1 batch 1
+        "1::0110912::9::1365029200\n"  # 2 batch 1: later, wins
+        "2::0110912::11::1365029107\n"  # 3 rating out of range
+        "2::0110912::7::1365029107\n"  # 4 batch 2
+        "1::0110912::3::1365029000\n"  # 5 batch 2: older than the stored one, skipped
+        "3::0110912::8::99\n"  # 6 before 1990
+        "1::0110912::10::1365029300\n"  # 7 batch 3: newer, updates
+    )
+    summary = _import(
+        store, path, "movietweetings", items=FIXTURES / "movietweetings/movies.dat", batch_size=2
+    )
+    assert (summary.inserted, summary.updated, summary.skipped, summary.rejected) == (2, 1, 2, 2)
+    (report,) = (store.home / "reports").glob("rejects-ratings-ratings.dat-*.csv")
+    with report.open(newline="") as handle:
+        rows = [(r["file"], int(r["line"]), r["field"]) for r in csv.DictReader(handle)]
+    assert rows == [(str(path), 3, "rating"), (str(path), 6, "timestamp")]
+    stored = {user: value for (user, _title), value in _ratings(store).items()}
+    assert stored == {"1": (10.0, True, _ts(1365029300)), "2": (7.0, False, _ts(1365029107))}

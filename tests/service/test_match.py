@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import insert
 
+from nextshow.catalog.matching import TitleIndex
 from nextshow.catalog.normalize import normalize_title
+from nextshow.catalog.titles import ShowRow
 from nextshow.db.models import Show
+from nextshow.service.recommend import match_inputs
 from tests.service.conftest import service_settings
 
 # Every kind of input: exact, by year, ambiguous, fuzzy, unknown (added), an unknown IMDb id,
@@ -102,3 +105,15 @@ def test_one_show_typed_three_ways_is_one_like(twins_client):
     for rec in response.json()["recommendations"]:
         ids = [b["id"] for b in rec["because"]]
         assert ids and len(ids) == len(set(ids))
+
+
+def test_remembered_matches_follow_the_index():
+    """Read-only matches are remembered per index version: a show added later is found."""
+    index = TitleIndex([ShowRow(id=1, title="The Wire", start_year=2002, imdb_id="tt0306414")])
+    first = match_inputs(index, ["The Wire", "Severance"])
+    assert [m.status for m in first] == ["matched", "not_found"]
+    assert match_inputs(index, ["The Wire"])[0] is first[0]  # remembered, not rebuilt
+    index.add(ShowRow(id=2, title="Severance", start_year=2022))
+    again = match_inputs(index, ["The Wire", "Severance"])
+    assert [m.status for m in again] == ["matched", "matched"]
+    assert again[1].show is not None and again[1].show.id == 2

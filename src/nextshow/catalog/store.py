@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from nextshow.catalog.normalize import normalize_title
 from nextshow.db import limits
+from nextshow.db.lookup import rows_where_in
 from nextshow.db.models import Show
 from nextshow.db.upsert import insert_ignoring_conflicts, update_rows
 
@@ -115,21 +116,24 @@ def external_key(*parts: object) -> str:
 
 
 def _select_existing(session: Session, keys: Iterable[ShowKey], columns: Sequence[str]):
-    """Rows (id, imdb_id, source, external_id, *columns) of the shows having one of ``keys``."""
+    """Rows (id, imdb_id, source, external_id, *columns) of the shows having one of ``keys``.
+
+    Driver-level SQL (:mod:`nextshow.db.lookup`): every column read here is text or a number.
+    """
     imdb_ids = sorted({key[1] for key in keys if key[0] == "imdb"})
     by_source: dict[str, set[str]] = {}
     for key in keys:
         if key[0] == "ext":
             by_source.setdefault(key[1], set()).add(key[2])
-    cols = [SHOWS.c.id, SHOWS.c.imdb_id, SHOWS.c.source, SHOWS.c.external_id]
-    cols += [SHOWS.c[name] for name in columns if name not in ("source", "external_id")]
-    for part in chunks(imdb_ids):
-        yield from session.execute(select(*cols).where(SHOWS.c.imdb_id.in_(part))).mappings()
+    names = ["id", "imdb_id", "source", "external_id"]
+    names += [name for name in columns if name not in ("source", "external_id")]
+    select_sql = f"SELECT {', '.join(names)} FROM shows WHERE "
+    rows = rows_where_in(session, select_sql + "imdb_id IN ({in_})", imdb_ids)
+    yield from (dict(zip(names, row, strict=True)) for row in rows)
     for source, external_ids in by_source.items():
-        for part in chunks(sorted(external_ids)):
-            yield from session.execute(
-                select(*cols).where(SHOWS.c.source == source, SHOWS.c.external_id.in_(part))
-            ).mappings()
+        sql = select_sql + "source = {p} AND external_id IN ({in_})"
+        rows = rows_where_in(session, sql, sorted(external_ids), (source,))
+        yield from (dict(zip(names, row, strict=True)) for row in rows)
 
 
 def _index(rows: Iterable[Any], wanted: set[ShowKey]) -> dict[ShowKey, Any]:

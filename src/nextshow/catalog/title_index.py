@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -48,6 +49,16 @@ class TitleIndex:
         self._pos_by_id: dict[int, int] = {}
         self._by_imdb: dict[str, int] = {}
         self._tables = self._build(list(rows))
+        self._memo: dict[Any, Any] = {}
+
+    def memo(self) -> dict[Any, Any]:
+        """A dict for callers' results derived from the index as it is now (e.g. what a typed
+        title matched), replaced by an empty one whenever a show is added.
+
+        Take it before searching: the tables are replaced before the memo, so a result computed
+        from older tables can only land in a memo that is already discarded.
+        """
+        return self._memo
 
     # -- building ---------------------------------------------------------------------------
 
@@ -83,8 +94,10 @@ class TitleIndex:
                 if self._rows[old] != row:
                     rows = [row if r.id == row.id else r for r in self._rows]
                     self._tables = self._build(rows)
+                    self._memo = {}
                 return
             self._tables = self._with_row(self._tables, row)
+            self._memo = {}
 
     def _with_row(self, tables: Tables, row: ShowRow) -> Tables:
         """A copy of ``tables`` with one more show."""

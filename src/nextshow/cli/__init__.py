@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from nextshow import __version__
+import nextshow
 from nextshow.cli import catalogue, collect, data, models, service
 from nextshow.cli.common import AppContext, SchemaError
 from nextshow.config import get_settings
@@ -31,7 +31,16 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="nextshow")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    help="Show the version and exit.",
+    callback=lambda ctx, _param, value: (
+        value and ctx.exit(print(f"nextshow, version {nextshow.__version__}"))
+    ),
+)
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.pass_context
 def cli(ctx: click.Context, verbose: int) -> None:

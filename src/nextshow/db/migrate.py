@@ -15,9 +15,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from alembic import command
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 
 from nextshow.db.session import MIGRATIONS_DIR, alembic_config, current_revision, head_revision
@@ -77,6 +74,9 @@ def upgrade_locked(
     has no tables at all, and leave an existing schema alone.
     """
     with migration_lock(engine) as conn:
+        from alembic import command
+        from alembic.runtime.migration import MigrationContext
+
         before = MigrationContext.configure(conn).get_current_revision()
         occupied = bool(inspect(conn).get_table_names())
         conn.commit()
@@ -100,6 +100,8 @@ def check_schema(engine: Engine) -> None:
     current, head = current_revision(engine), head_revision()
     if current == head:
         return
+    from alembic.script import ScriptDirectory
+
     known = {rev.revision for rev in ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()}
     where = engine.url.render_as_string(hide_password=True)
     if current is not None and current not in known:

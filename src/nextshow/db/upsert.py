@@ -84,17 +84,82 @@ def _pg_array_literal(values: list[Any]) -> str:
     return "{" + ",".join(map(_pg_element, values)) + "}"
 
 
-def _pg_insert(
-    session: Session, table: Table, rows: list[dict[str, Any]], on_conflict: str
+def _bound_values(
+    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> list[tuple[Any, ...]]:
+    """The rows as tuples with each column's bind processing applied (what SQLAlchemy would send).
+
+    Only columns whose type has a processor (datetimes, booleans on SQLite) are converted, a
+    column at a time and each distinct value once: a batch shares one ``now`` and two flags.
+    """
+    dialect = session.get_bind().dialect
+    processors = [
+        (i, processor)
+        for i, name in enumerate(columns)
+        if (processor := table.c[name].type._cached_bind_processor(dialect)) is not None
+    ]
+    if not processors:
+        return [tuple(row) for row in rows]  # SQLAlchemy's driver-level executemany wants tuples
+    by_column = list(zip(*rows, strict=True))
+    for i, processor in processors:
+        try:
+            # One column holds one Python type, so equal values (True and 1) never meet in a set.
+            converted = {value: processor(value) for value in set(by_column[i])}
+        except TypeError:  # unhashable values (JSON): convert each
+            by_column[i] = tuple(map(processor, by_column[i]))
+        else:
+            by_column[i] = tuple(map(converted.__getitem__, by_column[i]))
+    return list(zip(*by_column, strict=True))
+
+
+def bulk_insert(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    on_conflict: str,
 ) -> None:
-    source, params = _pg_unnest(session, table, rows)
-    quote = session.get_bind().dialect.identifier_preparer
-    names = ", ".join(quote.quote(name) for name in rows[0])
-    sql = (
-        f"INSERT INTO {quote.format_table(table)} ({names}) "
-        f"SELECT {names} FROM {source} {on_conflict}"
+    """``INSERT INTO table (columns) ... <on_conflict>`` of plain tuples, by the driver's bulk path.
+
+    ``on_conflict`` is the SQL clause both dialects accept (``ON CONFLICT DO NOTHING``, or
+    ``ON CONFLICT (k) DO UPDATE SET c = excluded.c``). SQLite: one executemany of the tuples
+    (sqlite3 loops in C; no statement compilation or per-row parameter dicts). PostgreSQL: COPY
+    into a temporary staging table, then one ``INSERT ... SELECT`` from it, all in the caller's
+    transaction.
+    """
+    if not rows:
+        return
+    values = _bound_values(session, table, columns, rows)
+    dialect = session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in columns)
+    target = dialect.identifier_preparer.format_table(table)
+    connection = session.connection()
+    if dialect.name == "postgresql":
+        stage = quote(f"stage_{table.name}")
+        connection.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS "
+            f"SELECT {names} FROM {target} WITH NO DATA"
+        )
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+        connection.exec_driver_sql(
+            f"INSERT INTO {target} ({names}) SELECT {names} FROM {stage} {on_conflict}"
+        )
+        # Dropped now, not at commit: the same transaction may write this table again.
+        connection.exec_driver_sql(f"DROP TABLE {stage}")
+        return
+    marks = ", ".join("?" for _ in columns)
+    connection.exec_driver_sql(
+        f"INSERT INTO {target} ({names}) VALUES ({marks}) {on_conflict}", values
     )
-    session.execute(text(sql), params)
+
+
+def _dict_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[tuple[Any, ...]]]:
+    names = _columns(rows)
+    return names, [tuple(row[name] for name in names) for row in rows]
 
 
 def insert_ignoring_conflicts(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -104,13 +169,18 @@ def insert_ignoring_conflicts(session: Session, table: Table, rows: list[dict[st
     """
     if not rows:
         return
-    dialect = _dialect(session)
-    if dialect == "postgresql":
-        _pg_insert(session, table, rows, "ON CONFLICT DO NOTHING")
-    elif dialect == "sqlite":  # executemany: sqlite3 loops in C, no round trips to save
-        session.execute(conflict_insert(session, table).on_conflict_do_nothing(), rows)
+    if _dialect(session) in ("postgresql", "sqlite"):
+        bulk_insert(session, table, *_dict_rows(rows), "ON CONFLICT DO NOTHING")
     else:  # other engines: a race surfaces as IntegrityError and rolls the batch back
         session.execute(insert(table), rows)
+
+
+def upsert_clause(session: Session, keys: Sequence[str], update_columns: Sequence[str]) -> str:
+    """``ON CONFLICT (keys) DO UPDATE SET c = excluded.c, ...`` for :func:`bulk_insert`."""
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    sets = ", ".join(f"{quote(name)} = excluded.{quote(name)}" for name in update_columns)
+    target = ", ".join(quote(name) for name in keys)
+    return f"ON CONFLICT ({target}) DO UPDATE SET {sets}"
 
 
 def upsert_rows(
@@ -124,25 +194,13 @@ def upsert_rows(
     """INSERT the rows, or UPDATE ``update_columns`` of those whose ``keys`` already exist.
 
     Every row must carry every NOT NULL column, since the database checks the row as an insert
-    first. One statement per batch on PostgreSQL, executemany on SQLite.
+    first. Keys must be unique within ``rows`` (PostgreSQL refuses to update a row twice).
     """
     if not rows:
         return
-    dialect = _dialect(session)
-    if dialect == "postgresql":
-        quote = session.get_bind().dialect.identifier_preparer.quote
-        sets = ", ".join(f"{quote(name)} = EXCLUDED.{quote(name)}" for name in update_columns)
-        target = ", ".join(quote(name) for name in keys)
-        _pg_insert(session, table, rows, f"ON CONFLICT ({target}) DO UPDATE SET {sets}")
-    elif dialect == "sqlite":
-        stmt = conflict_insert(session, table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c[name] for name in keys],
-            set_={name: stmt.excluded[name] for name in update_columns},
-        )
-        session.execute(stmt, rows)
-    else:
-        raise NotImplementedError(f"upsert on {dialect}")
+    if _dialect(session) not in ("postgresql", "sqlite"):
+        raise NotImplementedError(f"upsert on {_dialect(session)}")
+    bulk_insert(session, table, *_dict_rows(rows), upsert_clause(session, keys, update_columns))
 
 
 def update_rows(session: Session, table: Table, rows: list[dict[str, Any]], *, key: str) -> None:

@@ -7,12 +7,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from collections.abc import Callable
+from contextlib import suppress
+from datetime import UTC, datetime
 
 from nextshow.ids import format_imdb_id
 from nextshow.ratings.items import movielens_key
 from nextshow.ratings.records import (
     DIGITS,
+    EARLIEST_TIMESTAMP,
+    FUTURE_SLACK,
     MAX_USER_KEY,
     ItemInfo,
     ParsedRating,
@@ -58,6 +63,24 @@ def _rating_and_time(
         return Reject(file, number, "timestamp", str(exc), text)
 
 
+def _movietweetings_show(item: str, imdb_id: str, items: dict[str, ItemInfo]) -> ShowRef:
+    info = items.get(item)
+    return ShowRef(
+        imdb_id=imdb_id,
+        source="movietweetings",
+        external_id=item,
+        title=info.title if info else None,
+        year=info.year if info else None,
+        genres=info.genres if info else None,
+    )
+
+
+def _movielens_show(key: str, info: ItemInfo) -> ShowRef:
+    return ShowRef(
+        source="movielens", external_id=key, title=info.title, year=info.year, genres=info.genres
+    )
+
+
 def movietweetings_line(
     file: str, number: int, text: str, items: dict[str, ItemInfo]
 ) -> ParsedRating | Reject:
@@ -73,15 +96,7 @@ def movietweetings_line(
     rated = _rating_and_time(file, number, text, parts, (0.0, 10.0, 1.0))
     if isinstance(rated, Reject):
         return rated
-    info = items.get(item)
-    show = ShowRef(
-        imdb_id=imdb_id,
-        source="movietweetings",
-        external_id=item,
-        title=info.title if info else None,
-        year=info.year if info else None,
-        genres=info.genres if info else None,
-    )
+    show = _movietweetings_show(item, imdb_id, items)
     return ParsedRating(number, user, show, rated[0], None, rated[1], text)
 
 
@@ -100,7 +115,63 @@ def movielens_line(
     rated = _rating_and_time(file, number, text, parts, (0.5, 5.0, 2.0))
     if isinstance(rated, Reject):
         return rated
-    show = ShowRef(
-        source="movielens", external_id=item, title=info.title, year=info.year, genres=info.genres
-    )
-    return ParsedRating(number, user, show, rated[0], None, rated[1], text)
+    return ParsedRating(number, user, _movielens_show(item, info), rated[0], None, rated[1], text)
+
+
+# The common shape of a valid line, ASCII digits only: ``user::item::rating::unix_ts`` (or tab
+# separated for MovieLens). Lines of this shape skip decoding, splitting and the per-field checks;
+# anything else (spaces, a BOM, letters in the user id, a value out of range) takes the full path
+# above, which says why it is rejected. The fast path accepts only lines the full path accepts,
+# with the same result.
+_FAST_FIELDS = rb"([0-9]{1,%d})(%s)([0-9]{1,10})\2([0-9]{1,3}(?:\.[0-9]{1,6})?)\2([0-9]{1,10})"
+
+FastParser = Callable[[int, bytes], ParsedRating | None]
+
+
+def fast_line_parser(fmt: str, items: dict[str, ItemInfo]) -> FastParser:
+    """A parser of well-formed ``movietweetings`` / ``movielens`` lines (bytes); None otherwise.
+
+    Each item's :class:`ShowRef` is built once and shared by its ratings; unix times are checked
+    against the window as integers and converted to a datetime once.
+    """
+    separators = b"::" if fmt == "movietweetings" else b"::|\t"
+    fullmatch = re.compile(_FAST_FIELDS % (MAX_USER_KEY, separators)).fullmatch
+    low, high, factor = (0.0, 10.0, 1.0) if fmt == "movietweetings" else (0.5, 5.0, 2.0)
+    earliest = int(EARLIEST_TIMESTAMP.timestamp())
+    # Fixed at the start: a time past it (but within the window of a later "now") is still
+    # accepted by the full path.
+    latest = int((datetime.now(UTC) + FUTURE_SLACK).timestamp())
+    shows: dict[bytes, ShowRef | None] = {}
+
+    def show_of(item: bytes) -> ShowRef | None:
+        if item not in shows:
+            text = item.decode("ascii")
+            show = None
+            if fmt == "movietweetings":
+                with suppress(ValueError):  # a bad id: the full path words the reject
+                    show = _movietweetings_show(text, format_imdb_id(text), items)
+            else:
+                key = movielens_key(text)
+                info = items.get(key)
+                show = None if info is None else _movielens_show(key, info)
+            shows[item] = show
+        return shows[item]
+
+    def parse(number: int, data: bytes) -> ParsedRating | None:
+        match = fullmatch(data)
+        if match is None:
+            return None
+        user, _, item, rating_text, stamp_text = match.groups()
+        rating = float(rating_text)
+        stamp = int(stamp_text)
+        if not (low <= rating <= high and earliest <= stamp <= latest):
+            return None
+        show = shows.get(item) or show_of(item)
+        if show is None:
+            return None
+        return ParsedRating(
+            number, user.decode("ascii"), show, rating * factor, None,
+            datetime.fromtimestamp(stamp, UTC), data.decode("ascii"),
+        )  # fmt: skip
+
+    return parse

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from nextshow.ratings.csv_format import iter_csv_ratings
-from nextshow.ratings.dat_formats import movielens_line, movietweetings_line
+from nextshow.ratings.dat_formats import fast_line_parser, movielens_line, movietweetings_line
 from nextshow.ratings.items import MOVIELENS_100K_GENRES, default_items_path, read_items
 from nextshow.ratings.records import (
     FORMATS,
@@ -89,10 +89,16 @@ def iter_ratings(
     else:
         items = yield from read_items(items_path, fmt)
     parse = movietweetings_line if fmt == "movietweetings" else movielens_line
+    fast = fast_line_parser(fmt, items)
     file = str(path)
     for number, data in iter_lines(path, on_progress=on_progress):
-        if isinstance(data, bytes) and not data.strip():
-            continue
+        if isinstance(data, bytes):
+            row = fast(number, data)
+            if row is not None:
+                yield row
+                continue
+            if not data.strip():
+                continue
         text = decode_line(path, number, data)
         if isinstance(text, Reject):
             yield text

@@ -20,7 +20,7 @@ malformed lines; every valid row is still imported.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,9 +37,11 @@ from nextshow.catalog.store import (
     find_shows_by_title,
     get_or_create_shows,
 )
+from nextshow.db.lookup import rows_where_in
 from nextshow.db.models import Rating, User
 from nextshow.db.session import transaction
-from nextshow.db.upsert import insert_ignoring_conflicts, upsert_rows
+from nextshow.db.upsert import bulk_insert, insert_ignoring_conflicts, upsert_clause
+from nextshow.gcpause import collect_young, gc_paused
 from nextshow.progress import file_progress_bar
 from nextshow.ratings.formats import ParsedRating, ShowRef, iter_ratings
 from nextshow.rejects import ImportSummary, Reject
@@ -49,6 +51,7 @@ log = logging.getLogger(__name__)
 
 USERS: Table = User.__table__  # type: ignore[assignment]
 RATINGS: Table = Rating.__table__  # type: ignore[assignment]
+_RATING_COLUMNS = ("user_id", "show_id", "rating", "liked", "rated_at", "source", "updated_at")
 
 
 def import_ratings(
@@ -78,7 +81,7 @@ def import_ratings(
     stats = _BatchStats()
     source = source or fmt
     bar = file_progress_bar(path, enabled=progress, desc=f"ratings {path.name}")
-    with summary.reporting(reports_dir, f"ratings-{path.name}"), bar:
+    with summary.reporting(reports_dir, f"ratings-{path.name}"), bar, gc_paused():
         batch: list[ParsedRating] = []
         try:
             for item in iter_ratings(path, fmt, items_path, on_progress=bar.update):
@@ -89,6 +92,7 @@ def import_ratings(
                 if len(batch) >= batch_size:
                     _write_batch(sessions, batch, source, like_threshold, str(path), summary, stats)
                     batch = []
+                    collect_young()
         except InputAborted as exc:
             # The rows read before the damage are valid: store them, then say where it stopped.
             summary.aborted = str(exc)
@@ -107,8 +111,13 @@ def import_ratings(
 
 @dataclass
 class _BatchStats:
+    """Counts over the whole import, and the ids batches already resolved (so each user and
+    show is looked up once per import, not once per batch it appears in)."""
+
     users_created: int = 0
     shows_created: int = 0
+    user_ids: dict[str, int] = field(default_factory=dict)
+    show_ids: dict[ShowRef, int] = field(default_factory=dict)
 
 
 def newer_wins(new: datetime | None, old: datetime | None) -> bool:
@@ -137,15 +146,18 @@ def _write_batch(
         user_ids, new_users = _get_or_create_users(
             session, source, {row.user_key for row in batch}, stats
         )
+        # Rows of one item share one ShowRef object (the parsers build it once): keyed by
+        # identity, a row costs an int lookup instead of hashing the reference's seven fields.
+        # The batch keeps every reference alive, so no id is reused meanwhile.
+        refs = {id(row.show): row.show for row in batch}
         # File order, not set order: new shows get ids in the same order on every run.
-        show_ids = _resolve_shows(
-            session, list(dict.fromkeys(row.show for row in batch)), source, stats
-        )
+        resolved = _resolve_shows(session, list(dict.fromkeys(refs.values())), source, stats)
+        show_ids = {key: resolved.get(ref) for key, ref in refs.items()}
 
         # Newest row per (user, show) within the batch; file order breaks ties.
         chosen: dict[tuple[int, int], ParsedRating] = {}
         for row in batch:
-            show_id = show_ids.get(row.show)
+            show_id = show_ids[id(row.show)]
             if show_id is None:
                 reason = (
                     f"no show with id {row.show.show_id}"
@@ -156,40 +168,38 @@ def _write_batch(
                 continue
             key = (user_ids[row.user_key], show_id)
             previous = chosen.get(key)
-            if previous is None or newer_wins(row.timestamp, previous.timestamp):
+            if previous is None:
                 chosen[key] = row
-            done.skipped += previous is not None
+                continue
+            if newer_wins(row.timestamp, previous.timestamp):
+                chosen[key] = row
+            done.skipped += 1
 
         # Users created by this batch have no stored ratings: only ask about the others.
         existing = _existing_ratings(session, [pair for pair in chosen if pair[0] not in new_users])
         now = datetime.now(UTC)
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        for (user_id, show_id), row in chosen.items():
-            liked = row.liked if row.liked is not None else row.rating >= like_threshold  # type: ignore[operator]
-            old = existing.get((user_id, show_id))
-            values = {"rating": row.rating, "liked": liked, "rated_at": row.timestamp}
-            if old is not None and not newer_wins(row.timestamp, old["rated_at"]):
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        for pair, row in chosen.items():
+            rating, stamp = row.rating, row.timestamp
+            liked = row.liked if row.liked is not None else rating >= like_threshold  # type: ignore[operator]
+            old = existing.get(pair) if existing else None
+            if old is None:
+                inserts.append((*pair, rating, liked, stamp, source, now))
+            elif not newer_wins(stamp, old[2]):
                 done.skipped += 1
-            elif old is not None and all(old[name] == value for name, value in values.items()):
+            elif old == (rating, liked, stamp):
                 done.unchanged += 1
             else:
-                full = {
-                    "user_id": user_id,
-                    "show_id": show_id,
-                    "source": source,
-                    "updated_at": now,
-                    **values,
-                }
-                (inserts if old is None else updates).append(full)
+                updates.append((*pair, rating, liked, stamp, source, now))
         # Decided above, so one statement writes both: new rows are inserted, changed rows
         # (their key exists) are updated.
-        upsert_rows(
+        bulk_insert(
             session,
             RATINGS,
+            _RATING_COLUMNS,
             inserts + updates,
-            keys=("user_id", "show_id"),
-            update_columns=("rating", "liked", "rated_at", "source", "updated_at"),
+            upsert_clause(session, ("user_id", "show_id"), _RATING_COLUMNS[2:]),
         )
         done.inserted += len(inserts)
         done.updated += len(updates)
@@ -207,17 +217,13 @@ def _get_or_create_users(
     """Ids of the users (source, key), creating the missing ones; and the ids just created."""
 
     def lookup(wanted: list[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for part in chunks(wanted):
-            rows = session.execute(
-                select(USERS.c.external_id, USERS.c.id).where(
-                    USERS.c.source == source, USERS.c.external_id.in_(part)
-                )
-            )
-            found.update({key: user_id for key, user_id in rows})
-        return found
+        sql = "SELECT external_id, id FROM users WHERE source = {p} AND external_id IN ({in_})"
+        return dict(rows_where_in(session, sql, wanted, (source,)))  # type: ignore[arg-type]
 
-    ids = lookup(sorted(keys))
+    # Users seen by an earlier batch of this import are known (a user's lines are usually
+    # together, but a file need not be sorted).
+    ids = {key: stats.user_ids[key] for key in keys if key in stats.user_ids}
+    ids.update(lookup(sorted(keys - ids.keys())))
     missing = sorted(keys - ids.keys())
     created: set[int] = set()
     if missing:
@@ -237,6 +243,7 @@ def _get_or_create_users(
         ids.update(new_ids)
         created = set(new_ids.values())
         stats.users_created += len(new_ids)
+    stats.user_ids.update(ids)
     return ids, created
 
 
@@ -251,7 +258,8 @@ def _resolve_shows(
     unmatched ones become shows of this source keyed by normalised title + year, so a re-import
     finds them again.
     """
-    resolved: dict[ShowRef, int] = {}
+    resolved = {ref: stats.show_ids[ref] for ref in refs if ref in stats.show_ids}
+    refs = [ref for ref in refs if ref not in resolved]
     known_ids = existing_show_ids(session, [ref.show_id for ref in refs if ref.show_id is not None])
     by_title: dict[ShowRef, tuple[str, int | None]] = {}
     keyed: dict[ShowRef, ShowSpec] = {}
@@ -273,6 +281,7 @@ def _resolve_shows(
         else:
             unmatched[ref] = _spec(ref, source, external_key(*title_key))
     _create(session, unmatched, resolved, stats)
+    stats.show_ids.update(resolved)
     return resolved
 
 
@@ -304,25 +313,20 @@ def _spec(ref: ShowRef, source: str, external_id: str | None) -> ShowSpec:
 
 def _existing_ratings(
     session: Session, pairs: list[tuple[int, int]]
-) -> dict[tuple[int, int], dict[str, Any]]:
-    """The stored rating, liked flag and time of each (user_id, show_id) pair that exists.
+) -> dict[tuple[int, int], tuple[float | None, bool, datetime | None]]:
+    """The stored (rating, liked, rated_at) of each (user_id, show_id) pair that exists.
 
     Selected by user id only, then filtered to the wanted pairs: a prefix scan of the primary key
     per user. (``user_id IN .. AND show_id IN ..`` makes SQLite probe every combination, and one
     bound value per pair costs more than the few extra rows of these users.)
     """
-    found: dict[tuple[int, int], dict[str, Any]] = {}
+    found: dict[tuple[int, int], tuple[float | None, bool, datetime | None]] = {}
     wanted = set(pairs)
     users = sorted({user_id for user_id, _ in wanted})
     cols = (RATINGS.c.user_id, RATINGS.c.show_id, RATINGS.c.rating, RATINGS.c.liked)
     for part in chunks(users):
         rows = session.execute(select(*cols, RATINGS.c.rated_at).where(RATINGS.c.user_id.in_(part)))
         for user_id, show_id, rating, liked, rated_at in rows:
-            if (user_id, show_id) not in wanted:
-                continue
-            found[(user_id, show_id)] = {
-                "rating": rating,
-                "liked": liked,
-                "rated_at": rated_at,
-            }
+            if (user_id, show_id) in wanted:
+                found[(user_id, show_id)] = (rating, liked, rated_at)
     return found

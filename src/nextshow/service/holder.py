@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,7 +34,7 @@ from nextshow.recommenders.vocabulary import ShowVocabulary
 from nextshow.registry.artifact_store import ArtifactStore
 from nextshow.registry.loading import fetch_artifact
 from nextshow.registry.versions import production_version
-from nextshow.schemas.shows import ShowPublic
+from nextshow.schemas.shows import ShowPublic, ShowRef
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,12 @@ class ServingModel:
     # Show ids never to offer (pending, rejected, or too few distinct likers; see catalog.review).
     blocked: frozenset[int] = frozenset()
     blocked_columns: tuple[int, ...] = field(init=False)
+    # Per-show pieces of an answer, built on first use and kept with this version: every
+    # request would otherwise dump and validate the same shows again.
+    _fields: dict[int, dict[str, Any]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _refs: dict[int, ShowRef] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         columns = sorted(i for i in map(self.vocabulary.index_of, self.blocked) if i is not None)
@@ -81,6 +88,20 @@ class ServingModel:
     @property
     def fallback(self) -> bool:
         return self.recommender is None
+
+    def public_fields(self, show_id: int) -> dict[str, Any]:
+        """The answer's fields of one of :attr:`details` (without the computed ``imdb_url``)."""
+        found = self._fields.get(show_id)
+        if found is None:
+            found = self._fields[show_id] = self.details[show_id].model_dump(exclude={"imdb_url"})
+        return found
+
+    def show_ref(self, show_id: int) -> ShowRef:
+        """One of :attr:`details` as a :class:`ShowRef` (shared: never modified)."""
+        found = self._refs.get(show_id)
+        if found is None:
+            found = self._refs[show_id] = ShowRef.model_validate(self.details[show_id])
+        return found
 
     def recommend(self, liked_show_ids: Sequence[int], n: int) -> tuple[list[Scored], bool]:
         """Top ``n`` shows for someone who liked ``liked_show_ids``; and whether popularity

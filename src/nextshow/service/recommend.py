@@ -22,6 +22,7 @@ from nextshow.schemas.shows import ShowRef
 from nextshow.service.holder import Scored, ServingModel
 
 MAX_CANDIDATES = 5
+MEMO_SIZE = 10_000  # remembered matches of typed texts, per index version
 
 
 def describe_match(index: TitleIndex, result: MatchResult) -> InputMatch:
@@ -67,14 +68,24 @@ def match_inputs(
 
     The caller commits that session (new shows join the index on commit).
     """
+    # Without a session nothing is created, so a text matches the same way until the index
+    # changes: remembered in the index's memo (read-only matches are shared, never modified).
+    memo = index.memo() if session is None else {}
     out = []
     for text in texts:
-        result = _resolve(index, text, session, create_new)
-        out.append(
-            InputMatch(input=text, status="not_found")
-            if result is None
-            else describe_match(index, result)
-        )
+        found = memo.get(("input", text))
+        if found is None:
+            result = _resolve(index, text, session, create_new)
+            found = (
+                InputMatch(input=text, status="not_found")
+                if result is None
+                else describe_match(index, result)
+            )
+            if session is None:
+                if len(memo) >= MEMO_SIZE:  # typed text is unbounded: start over, not grow
+                    memo.clear()
+                memo[("input", text)] = found
+        out.append(found)
     return out
 
 
@@ -124,6 +135,7 @@ def answer(
     scored, used_fallback = model.recommend(liked, n + len(skip))
     scored = [item for item in scored if item.show_id not in skip][:n]
     details = model.details
+    # The shows' parts are built once per model version (see ServingModel.public_fields).
     recommendations = []
     for item in scored:
         if item.show_id not in details:  # deleted since the model was loaded: nothing to show
@@ -132,9 +144,9 @@ def answer(
         titles = {b: details[b].title for b in reason.shows if b in details}  # only those named
         recommendations.append(
             RecommendationPublic(
-                **details[item.show_id].model_dump(exclude={"imdb_url"}),
-                score=item.score,
-                because=[ShowRef.model_validate(details[b]) for b in reason.shows if b in details],
+                **model.public_fields(item.show_id),
+                score=float(item.score),
+                because=[model.show_ref(b) for b in reason.shows if b in details],
                 reason_kind=reason.kind,
                 reason=reason.text(titles),
             )
