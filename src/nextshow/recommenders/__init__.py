@@ -19,6 +19,10 @@ forest               generator="time-aware" | "itemknn" | "popularity", n_candid
                      n_estimators=50, max_depth=8, min_samples_leaf=10, n_users=1000,
                      holdout=2, k=200, shrink=10.0, pop_half_life_days=14.0
 blend                components=[{name, params, weight}, ...], normalize="max" | "minmax" | "rank"
+content              people=2.0, genres=1.0, era=0.5, type=0.25, prior=0.05, k=100 (needs
+                     metadata; no likes needed)
+hybrid               collaborative="itemknn", collaborative_params={}, content_params={},
+                     evidence=10.0, normalize="max"
 ===================  ==========================================================================
 
 ``recent-popularity``, ``time-aware`` (and ``forest`` with its default generator) need the
@@ -28,8 +32,10 @@ timestamps matrix in ``fit``. ``kinds.params_of(name)`` gives the typed declarat
 from nextshow.recommenders import (  # noqa: F401  (importing adds the models to kinds)
     als,
     blend,
+    content,
     ease,
     forest,
+    hybrid,
     itemknn,
     popularity,
     rp3beta,

@@ -22,7 +22,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -30,6 +30,9 @@ import scipy.sparse as sp
 from nextshow.recommenders.artifact import Artifact, ArtifactError, read_artifact, write_artifact
 from nextshow.recommenders.params import Param, check_params
 from nextshow.recommenders.vocabulary import ShowVocabulary
+
+if TYPE_CHECKING:
+    from nextshow.recommenders.content_features import ShowCredits
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +60,9 @@ class NotFittedError(RuntimeError):
 class ShowMetadata:
     """Per-show side information, each array of length n_shows, aligned with the columns of likes.
 
-    Missing values: ``start_year`` 0, ``imdb_rating`` NaN, ``imdb_votes`` 0, genres empty.
+    Missing values: ``start_year`` 0, ``imdb_rating`` NaN, ``imdb_votes`` 0, genres empty,
+    title type "". ``credits`` (who created, wrote, directed and starred in each show) comes
+    from IMDb's people datasets when the catalogue has them (see recommenders/content.py).
     """
 
     show_ids: np.ndarray  # int64 database ids (or any stable external id), unique
@@ -67,6 +72,8 @@ class ShowMetadata:
     imdb_votes: np.ndarray | None = None  # int64
     genres: list[tuple[str, ...]] = field(default_factory=list)
     imdb_ids: list[str] = field(default_factory=list)  # "" where unknown
+    title_types: list[str] = field(default_factory=list)
+    credits: ShowCredits | None = None
 
     @property
     def n_shows(self) -> int:
@@ -80,11 +87,13 @@ class ShowMetadata:
 
 @dataclass(frozen=True)
 class Recommendation:
-    """One recommended show: its column index, its score, and the liked shows that led to it."""
+    """One recommended show: its column index, its score, the liked shows that led to it, and
+    (content models) the concrete tie in words: "created by Vince Gilligan, like Breaking Bad"."""
 
     show: int
     score: float
     because: tuple[int, ...] = ()
+    reason: str = ""
 
 
 def as_csr(matrix: Any, what: str) -> sp.csr_matrix:
@@ -260,6 +269,12 @@ class Recommender(ABC):
         """For each recommended show, the liked shows that led to it (at most 3). Default: none."""
         return [() for _ in shows]
 
+    def _reasons(
+        self, liked: np.ndarray, shows: np.ndarray, because: list[tuple[int, ...]]
+    ) -> list[str]:
+        """For each recommended show, its tie to the liked shows in words. Default: none."""
+        return ["" for _ in shows]
+
     # ---------------------------------------------------------------- recommend
     def _check_fitted(self) -> None:
         if not hasattr(self, "n_shows_"):
@@ -342,9 +357,10 @@ class Recommender(ABC):
         because = self._because(liked, shows) if len(liked) and len(shows) else []
         if not because:
             because = [() for _ in shows]
+        reasons = self._reasons(liked, shows, because) if len(shows) else []
         return [
-            Recommendation(show=int(s), score=float(scores[s]), because=tuple(b))
-            for s, b in zip(shows, because, strict=True)
+            Recommendation(show=int(s), score=float(scores[s]), because=tuple(b), reason=r)
+            for s, b, r in zip(shows, because, reasons, strict=True)
         ]
 
     # ---------------------------------------------------------------- artifact
