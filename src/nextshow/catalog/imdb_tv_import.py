@@ -227,7 +227,7 @@ def _person_ids(session: Session, nconsts: Iterable[str], cache: dict[str, int])
         found = session.execute(
             select(Person.imdb_id, Person.id).where(Person.imdb_id.in_(list(part)))
         )
-        cache.update(dict(found.tuples().all()))
+        cache.update({imdb_id: pid for imdb_id, pid in found})
 
 
 def _write_credits(
