@@ -107,8 +107,12 @@ class Content(Recommender):
         self.person_names_ = list(credits.names)
         self.credit_weight_ = weights
         people = sp.csr_matrix(weights @ sp.diags(self.person_idf_))
+        shared = self.person_idf_[self.person_idf_ > 0]
+        # A show's people count fully once they weigh as much as one top-billed actor of typical
+        # rarity; fewer or weaker credits (one extra billed tenth) tie it less.
+        floor = cf.RoleWeights().actor * float(np.median(shared)) if len(shared) else 0.0
         blocks = [
-            cf.normalise_rows(people, self.people),
+            cf.normalise_rows(people, self.people, floor),
             cf.normalise_rows(genre_x, self.genres),
             cf.normalise_rows(cf.era_block(years), self.era),
             cf.normalise_rows(cf.type_block(types), self.type),

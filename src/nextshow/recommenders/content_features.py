@@ -63,10 +63,13 @@ def idf(df: np.ndarray, n_docs: int) -> np.ndarray:
     return np.log(np.divide(n_docs, df, out=np.ones_like(df), where=df > 0))
 
 
-def normalise_rows(X: sp.csr_matrix, weight: float) -> sp.csr_matrix:
-    """Rows scaled to L2 norm ``sqrt(weight)`` (empty rows stay empty)."""
+def normalise_rows(X: sp.csr_matrix, weight: float, floor: float = 0.0) -> sp.csr_matrix:
+    """Rows scaled to L2 norm ``sqrt(weight)`` (empty rows stay empty); rows shorter than
+    ``floor`` are scaled as if their norm were ``floor``, so a show whose only tie is one minor
+    credit does not look as close as one sharing its creators."""
     X = sp.csr_matrix(X, dtype=np.float64)
     norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+    norms = np.where(norms > 0, np.maximum(norms, floor), 0.0)
     scale = np.divide(np.sqrt(weight), norms, out=np.zeros_like(norms), where=norms > 0)
     return sp.csr_matrix(sp.diags(scale) @ X)
 
@@ -100,9 +103,10 @@ def strongest_credits(
 
 
 def people_idf(W: sp.csr_matrix) -> np.ndarray:
-    """IDF of each person over the shows (columns of ``W``, shows x people)."""
+    """IDF of each person over the shows (columns of ``W``, shows x people); 0 for people on
+    one show only, who can tie that show to nothing and would only dilute its cosines."""
     df = np.asarray((W > 0).sum(axis=0)).ravel()
-    return idf(df, W.shape[0])
+    return np.where(df > 1, idf(df, W.shape[0]), 0.0)
 
 
 def genre_block(genres: Sequence[Sequence[str]]) -> tuple[sp.csr_matrix, list[str]]:
