@@ -11,8 +11,9 @@ benchmarks/out/.
 Each pass runs in its own child process (benchmarks/_measure.py: the kernel's peak RSS of that
 process alone, under an address-space cap; the time is the import call's, without start-up)
 against one SQLite store, in the importer's order: title.basics + title.ratings, then
-title.akas, title.episode, title.crew, title.principals, name.basics. ``--min-votes 20`` keeps more series than the real default catalogue (about 2.5x),
-so the kept-id and people maps, which are what memory grows with, are larger than in real use.
+title.akas, title.episode, title.crew, title.principals, name.basics. ``--min-votes 20`` keeps
+more series than the real default catalogue (about 2.5x), so the kept-id and people maps, which
+are what memory grows with, are larger than in real use.
 The floor beside each file is ``gzip -dc FILE | wc -l`` of the same file in the same run: the
 cost of merely decompressing and counting its lines.
 
