@@ -22,7 +22,7 @@ blend                components=[{name, params, weight}, ...], normalize="max" |
 content              people=2.0, genres=1.0, era=0.5, type=0.25, prior=0.05, k=100 (needs
                      metadata; no likes needed)
 hybrid               collaborative="itemknn", collaborative_params={}, content_params={},
-                     evidence=10.0, normalize="max"
+                     evidence=10.0, content_weight=0.3, normalize="max"
 ===================  ==========================================================================
 
 ``recent-popularity``, ``time-aware`` (and ``forest`` with its default generator) need the

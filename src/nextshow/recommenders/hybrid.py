@@ -2,7 +2,8 @@
 
 For a candidate show ``s`` with ``n_s`` likes in the training data, the weight of the
 collaborative side is ``w_s = n_s / (n_s + evidence)`` and the score is
-``w_s * collab_s + (1 - w_s) * content_s``, both sides normalised per user over the candidates.
+``w_s * collab_s + (1 - w_s) * c * content_s``, both sides normalised per user over the
+candidates (``c`` = ``content_weight`` <= 1 lets validation temper cold shows against warm ones).
 A show nobody has liked yet (``w_s = 0``) is scored by its content alone, so it can still be
 recommended; a show with many likes is ranked mostly by what people co-like. A user whose liked
 shows give the collaborative side nothing to go on (none of them was co-liked) is scored by
@@ -59,12 +60,14 @@ class Hybrid(Recommender):
         Param("collaborative_params", dict, {}, check=_params, doc="its parameters"),
         Param("content_params", dict, {}, check=_params, doc="parameters of content"),
         Param("evidence", float, 10.0, low=0.0, low_open=True, doc="likes for half weight"),
+        Param("content_weight", float, 0.3, low=0.0, high=1.0, doc="scale of the content side"),
         Param("normalize", str, "max", choices=("max", "minmax", "rank")),
     )
     collaborative: str
     collaborative_params: dict[str, Any]
     content_params: dict[str, Any]
     evidence: float
+    content_weight: float
     normalize: str
 
     collab_: Recommender
@@ -101,7 +104,7 @@ class Hybrid(Recommender):
         content = normalise_candidates(self.content_._scores_batch(rows), rows, self.normalize)
         signal = (collab.max(axis=1, keepdims=True) > 0).astype(np.float64)
         weight = self.weight_[np.newaxis, :] * signal
-        return weight * collab + (1.0 - weight) * content
+        return weight * collab + (1.0 - weight) * self.content_weight * content
 
     def _because(self, liked: np.ndarray, shows: np.ndarray) -> list[tuple[int, ...]]:
         # The side that weighs more on a show explains it first.
