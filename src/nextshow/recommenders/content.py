@@ -22,8 +22,8 @@ import scipy.sparse as sp
 from nextshow.recommenders import content_features as cf
 from nextshow.recommenders.base import Recommender, ShowMetadata, State, top_contributors
 from nextshow.recommenders.item_similarity import contributions, dense_scores
-from nextshow.recommenders.params import Param
 from nextshow.recommenders.kinds import register
+from nextshow.recommenders.params import Param
 
 # Genres read as nouns go last in a phrase: "crime drama", not "drama crime".
 _NOUN_GENRES = ("Drama", "Comedy", "Thriller", "Documentary", "Western", "Musical")

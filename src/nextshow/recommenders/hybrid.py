@@ -24,8 +24,8 @@ import scipy.sparse as sp
 from nextshow.recommenders import kinds
 from nextshow.recommenders.base import MAX_BECAUSE, Recommender, ShowMetadata, State, liked_rows
 from nextshow.recommenders.content import Content
-from nextshow.recommenders.params import Param
 from nextshow.recommenders.kinds import register
+from nextshow.recommenders.params import Param
 from nextshow.recommenders.similarity import like_counts, normalise_candidates
 
 
