@@ -119,7 +119,7 @@ def test_dataset_names_and_aliases() -> None:
         "title.crew",
     )
     assert len(parse_datasets("all")) == 7
-    with pytest.raises(ValueError, match="title.trivia"):
+    with pytest.raises(ValueError, match=r"title\.trivia"):
         parse_datasets("tv,title.trivia")
     with pytest.raises(ValueError, match="always needed"):
         parse_datasets("title.principals")

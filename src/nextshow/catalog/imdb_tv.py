@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from nextshow.catalog.imdb_import import NULL, parse_count
-from nextshow.catalog.store import MAX_TITLE
+from nextshow.db.limits import LANGUAGE_CODE, PERSON_NAME, TITLE
+from nextshow.ids import is_person_id
 from nextshow.rejects import ImportSummary, Reject
 from nextshow.textio import ProgressCallback, iter_lines
 
@@ -55,7 +56,6 @@ NAMES_COLUMNS = (
 )
 ROLES = ("creator", "writer", "director", "actor", "other")
 CREATOR_JOBS = frozenset({"created by", "creator", "series created by"})
-MAX_CODE = 8  # region / language columns
 
 T = TypeVar("T")
 
@@ -106,11 +106,6 @@ def role_of(category: str, job: str) -> str:
     if category in ("actor", "actress", "self"):  # self: hosts and presenters, on screen
         return "actor"
     return "other"
-
-
-def is_person_id(text: str) -> bool:
-    """``nm`` + 7 to 10 digits (IMDb's person ids)."""
-    return text.startswith("nm") and 9 <= len(text) <= 12 and text[2:].isdigit() and text.isascii()
 
 
 def stream(
@@ -191,7 +186,7 @@ def parse_crew(file: str, number: int, parts: list[str]) -> list[Credit] | Rejec
 def _code(text: str) -> str | None:
     if text == NULL or text == "":
         return None
-    if len(text) > MAX_CODE:
+    if len(text) > LANGUAGE_CODE:
         raise ValueError(text)
     return text
 
@@ -204,8 +199,8 @@ def parse_aka(file: str, number: int, parts: list[str]) -> AltTitle | Reject:
         ordering = None
     if ordering is None:
         return _bad(file, number, parts, "ordering", f"not a number: {ordering_text!r}")
-    if title in ("", NULL) or len(title) > MAX_TITLE:
-        return _bad(file, number, parts, "title", f"empty or longer than {MAX_TITLE} characters")
+    if title in ("", NULL) or len(title) > TITLE:
+        return _bad(file, number, parts, "title", f"empty or longer than {TITLE} characters")
     if original not in ("0", "1", NULL):
         return _bad(file, number, parts, "isOriginalTitle", f"not 0 or 1: {original!r}")
     codes: list[str | None] = []
@@ -213,7 +208,7 @@ def parse_aka(file: str, number: int, parts: list[str]) -> AltTitle | Reject:
         try:
             codes.append(_code(text))
         except ValueError:
-            return _bad(file, number, parts, name, f"longer than {MAX_CODE} characters")
+            return _bad(file, number, parts, name, f"longer than {LANGUAGE_CODE} characters")
     return AltTitle(tconst, ordering, title, codes[0], codes[1], original == "1")
 
 
@@ -230,6 +225,6 @@ def parse_episode(file: str, number: int, parts: list[str]) -> Episode | Reject:
 
 def parse_name(file: str, number: int, parts: list[str]) -> PersonName | Reject:
     nconst, name = parts[0], parts[1]
-    if name in ("", NULL) or len(name) > MAX_TITLE:
+    if name in ("", NULL) or len(name) > PERSON_NAME:
         return _bad(file, number, parts, "primaryName", "empty or too long")
     return PersonName(nconst, name)

@@ -25,9 +25,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from nextshow.catalog import imdb_tv as tv
 from nextshow.catalog.imdb_import import import_imdb_titles
 from nextshow.catalog.normalize import normalize_title
-from nextshow.catalog.store import chunks, insert_ignoring_conflicts, update_rows, upsert_rows
+from nextshow.catalog.store import chunks
 from nextshow.db.models import Person, Show, ShowCredit, ShowTitle
 from nextshow.db.session import transaction
+from nextshow.db.upsert import insert_ignoring_conflicts, update_rows, upsert_rows
 from nextshow.progress import file_progress_bar
 from nextshow.rejects import ImportSummary, Reject, write_rejects_report
 

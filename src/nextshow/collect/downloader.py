@@ -79,6 +79,8 @@ def parse_datasets(text: str) -> tuple[str, ...]:
     if not {"title.basics", "title.ratings"} <= wanted:
         raise ValueError("title.basics and title.ratings are always needed")
     return tuple(name for name in DATASETS if name in wanted)
+
+
 _RETRY_STATUS = {429, 500, 502, 503, 504}
 
 

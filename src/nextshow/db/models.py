@@ -85,9 +85,9 @@ class Person(Base):
     __tablename__ = "people"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    imdb_id: Mapped[str] = mapped_column(String(16), unique=True)
+    imdb_id: Mapped[str] = mapped_column(String(limits.IMDB_ID), unique=True)
     # NULL until name.basics is imported (credits are read before names: see catalog/imdb_tv.py).
-    name: Mapped[str | None] = mapped_column(String(512))
+    name: Mapped[str | None] = mapped_column(String(limits.PERSON_NAME))
 
 
 class ShowCredit(Base):
@@ -121,10 +121,10 @@ class ShowTitle(Base):
         ForeignKey("shows.id", ondelete="CASCADE"), primary_key=True
     )
     ordering: Mapped[int] = mapped_column(Integer, primary_key=True)
-    title: Mapped[str] = mapped_column(String(512))
-    normalized_title: Mapped[str] = mapped_column(String(512))
-    region: Mapped[str | None] = mapped_column(String(8))
-    language: Mapped[str | None] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(limits.TITLE))
+    normalized_title: Mapped[str] = mapped_column(String(limits.TITLE))
+    region: Mapped[str | None] = mapped_column(String(limits.LANGUAGE_CODE))
+    language: Mapped[str | None] = mapped_column(String(limits.LANGUAGE_CODE))
     is_original: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
