@@ -62,6 +62,11 @@ class ModelInfo(Body):
 class RecommendationPublic(ShowPublic):
     score: float
     because: list[ShowRef] = Field(description="The liked shows that led to this one.")
+    reason: str | None = Field(
+        default=None,
+        description='The tie in words, when the model knows it: "created by Vince Gilligan, '
+        'like Breaking Bad".',
+    )
 
 
 class Recommendations(Body):

@@ -43,6 +43,7 @@ class ShowPublic(ShowRef):
     end_year: int | None = None
     genres: Genres = Field(default_factory=list)
     imdb_rating: float | None = None
+    title_type: str | None = Field(default=None, description="IMDb type: tvSeries, movie, …")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -64,6 +65,7 @@ class ShowHit(ShowRef):
     end_year: int | None = None
     score: float = Field(description="Match quality 0–100 (not rank).")
     match: str
+    title_type: str | None = Field(default=None, description="IMDb type: tvSeries, movie, …")
 
 
 class ShowsPublic(Page[ShowHit]):

@@ -48,11 +48,13 @@ FALLBACK_REFRESH_SECONDS = 60.0
 
 @dataclass(frozen=True, slots=True)
 class Scored:
-    """One recommended show by database id, with the liked show ids that led to it."""
+    """One recommended show by database id, with the liked show ids that led to it and, when the
+    model knows it, the tie in words."""
 
     show_id: int
     score: float
     because: tuple[int, ...] = ()
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,9 @@ class ServingModel:
             if len(found.indices):
                 ids = self.vocabulary.show_ids
                 return [
-                    Scored(int(ids[r.show]), r.score, tuple(int(ids[b]) for b in r.because))
+                    Scored(
+                        int(ids[r.show]), r.score, tuple(int(ids[b]) for b in r.because), r.reason
+                    )
                     for r in self.recommender.recommend(
                         found.indices, n, exclude=self.blocked_columns or None
                     )

@@ -108,6 +108,7 @@ def answer(model: ServingModel, liked: Sequence[int], n: int) -> Recommendations
             **details[item.show_id].model_dump(exclude={"imdb_url"}),
             score=item.score,
             because=[ShowRef.model_validate(details[b]) for b in item.because if b in details],
+            reason=item.reason or None,
         )
         for item in scored
         if item.show_id in details  # deleted since the model was loaded: nothing to show for it

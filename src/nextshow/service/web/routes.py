@@ -59,14 +59,22 @@ def _years(start: int | None, end: int | None) -> str:
     return f"{start}–{end}"
 
 
+# IMDb's title types as a reader says them; unknown types are shown as IMDb spells them.
+TYPE_LABELS = {"tvSeries": "TV series", "tvMiniSeries": "mini-series", "movie": "film"}
+
 templates.env.filters["when"] = _when
+templates.env.globals["type_label"] = lambda kind: TYPE_LABELS.get(kind, kind)
 templates.env.globals["years"] = _years
 templates.env.globals["max_shows"] = MAX_SHOWS
 
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-    """A page in the site's layout (``name`` marks its entry in the navigation)."""
-    return templates.TemplateResponse(request, name, {"active": name, **context}, status)
+    """A page in the site's layout (``name`` marks its entry in the navigation); the footer
+    says which catalogue is served."""
+    services = request.app.state.services
+    catalogue = services.catalogue.text(services.sessions)
+    context = {"active": name, "catalogue": catalogue, **context}
+    return templates.TemplateResponse(request, name, context, status)
 
 
 _page = render

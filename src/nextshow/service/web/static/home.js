@@ -7,6 +7,8 @@
   const message = document.getElementById("form-message");
   const submit = document.getElementById("submit");
 
+  const TYPES = { tvSeries: "TV series", tvMiniSeries: "mini-series" };
+
   function label(show) {
     return show.start_year ? `${show.title} (${show.start_year})` : show.title;
   }
@@ -85,11 +87,14 @@
         li.setAttribute("role", "option");
         li.setAttribute("aria-selected", "false");
         li.append(hit.title);
-        if (hit.start_year) {
+        // Type and years tell apart titles that are spelled the same (a remake, a spin-off).
+        const kind = TYPES[hit.title_type] || "";
+        if (hit.start_year || kind) {
           const yr = document.createElement("span");
           yr.className = "yr";
           const end = hit.end_year && hit.end_year !== hit.start_year ? `–${hit.end_year}` : "";
-          yr.textContent = ` (${hit.start_year}${end})`;
+          const years = hit.start_year ? `${hit.start_year}${end}` : "";
+          yr.textContent = ` (${[kind, years].filter(Boolean).join(", ")})`;
           li.appendChild(yr);
         }
         // mousedown, not click: it fires before the input's blur closes the list.
