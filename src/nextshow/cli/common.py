@@ -179,11 +179,7 @@ def report_import(
         payload = summary.as_dict()
         echo_json(payload if context is None else {**context, "import": payload})
     else:
-        click.echo(
-            f"imported {summary.inserted}, updated {summary.updated}, "
-            f"unchanged {summary.unchanged}, skipped {summary.skipped}, "
-            f"rejected {summary.rejected}"
-        )
+        click.echo(_summary_line(summary))
     if summary.rejects:
         echo_rejects(summary)
     if summary.aborted:
@@ -191,6 +187,55 @@ def report_import(
         sys.exit(EXIT_ABORTED)
     if summary.rejects:
         sys.exit(EXIT_REJECTS)
+
+
+def _summary_line(summary: ImportSummary) -> str:
+    return (
+        f"imported {summary.inserted}, updated {summary.updated}, "
+        f"unchanged {summary.unchanged}, skipped {summary.skipped}, "
+        f"rejected {summary.rejected}"
+    )
+
+
+def report_imports(
+    summaries: Mapping[str, ImportSummary],
+    as_json: bool,
+    context: Mapping[str, object] | None = None,
+) -> None:
+    """:func:`report_import` for an import of several IMDb datasets: one entry per dataset
+    (JSON: ``"import": {dataset: summary}``); exits non-zero when any of them rejected lines."""
+    if as_json:
+        payload = {name: summary.as_dict() for name, summary in summaries.items()}
+        echo_json({**(context or {}), "import": payload})
+    else:
+        for name, summary in summaries.items():
+            click.echo(f"{name}: {_summary_line(summary)}")
+    rejected = [summary for summary in summaries.values() if summary.rejects]
+    for summary in rejected:
+        echo_rejects(summary)
+    if rejected:
+        sys.exit(EXIT_REJECTS)
+
+
+def datasets_option(command: Callable[..., None]) -> Callable[..., None]:
+    """``--datasets``: which IMDb files to download and import (checked before any download)."""
+
+    def parse(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+        from nextshow.collect.downloader import parse_datasets
+
+        try:
+            return parse_datasets(value)
+        except ValueError as err:
+            raise click.BadParameter(str(err)) from err
+
+    return click.option(
+        "--datasets",
+        default="titles",
+        show_default=True,
+        callback=parse,
+        help="Comma-separated IMDb datasets, or 'tv' (titles, ratings, principals, names, akas, "
+        "episodes: the TV recommender's default), 'all' (also title.crew), 'titles'.",
+    )(command)
 
 
 def long_running_logs() -> None:

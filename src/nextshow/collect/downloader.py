@@ -335,6 +335,7 @@ def download_configured(
     base_url: str | None = None,
     dest_dir: Path | None = None,
     progress: bool = False,
+    files: tuple[str, ...] = IMDB_DATASET_FILES,
 ) -> list[DownloadResult]:
     """:func:`download_imdb_datasets` as configured; the arguments given override the settings."""
     return download_imdb_datasets(
@@ -345,4 +346,5 @@ def download_configured(
         timeout=settings.collect_timeout,
         attempts=settings.collect_retry_times + 1,
         backoff=settings.collect_retry_backoff,
+        files=files,
     )
