@@ -47,4 +47,4 @@ def test_zero_ratings_tv_store_answers_with_people_based_reasons(store, make_cli
     # alternative titles: the Spanish original and the German title name the same series
     for typed in ("La casa de papel", "Haus des Geldes", "Money Heist"):
         found = client.get("/api/recommendations", params={"show": typed, "n": 1}).json()
-        assert found["inputs"][0]["show"]["title"] == "Money Heist", typed
+        assert found["matches"][0]["show"]["title"] == "Money Heist", typed

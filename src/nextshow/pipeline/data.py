@@ -7,6 +7,7 @@ import pyarrow as pa
 import scipy.sparse as sp
 
 from nextshow.evaluation.dataset import Interactions, csr_pair
+from nextshow.recommenders import registry
 from nextshow.recommenders.base import ShowMetadata
 from nextshow.recommenders.content_features import ROLE_CODES, ShowCredits
 from nextshow.registry.snapshots import SnapshotData
@@ -41,6 +42,11 @@ def likes_matrix(
     if len(times) == 0 or np.isnan(times).any():
         return likes, None, user_ids, show_ids
     return likes, timestamps, user_ids, show_ids
+
+
+def uses_catalogue(model: str) -> bool:
+    """Whether ``model`` wants every catalogue show as a column and the credits (content models)."""
+    return bool(getattr(registry.get(model), "uses_catalogue", False))
 
 
 def catalogue_columns(shows: pa.Table, ratings: pa.Table) -> np.ndarray:

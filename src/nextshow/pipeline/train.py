@@ -30,7 +30,7 @@ from nextshow.evaluation.evaluate import (
 )
 from nextshow.evaluation.protocol import run_evaluation
 from nextshow.evaluation.splits import TemporalHoldout
-from nextshow.pipeline.data import interactions_from_snapshot
+from nextshow.pipeline.data import interactions_from_snapshot, uses_catalogue
 from nextshow.progress import progress_bar
 from nextshow.recommenders.base import Recommender
 from nextshow.registry.artifact_store import ArtifactStore, folder_sha256
@@ -97,8 +97,12 @@ def git_commit() -> str | None:
 def evaluate_recipe(
     interactions: Interactions, options: TrainOptions, *, progress: bool = False
 ) -> ModelEvaluation:
-    """Score a model recipe on the holdout split: fixed params as given, or tuned on validation."""
-    if options.params or not options.tune:
+    """Score a model recipe on the holdout split: fixed params as given, or tuned on validation.
+
+    A store without likes (a fresh TV catalogue) has nothing to tune on: the defaults are scored
+    (every metric 0, no test users) and the model still trains, a content model being useful.
+    """
+    if options.params or not options.tune or interactions.likes.nnz == 0:
         split = TemporalHoldout(min_likes=options.min_likes).split(
             interactions.likes, interactions.timestamps
         )
@@ -179,13 +183,22 @@ class SparkTrainer:
 
 
 def open_trainer(
-    store: ArtifactStore, snapshot_id: str, engine: str, settings: Settings | None = None
+    store: ArtifactStore,
+    snapshot_id: str,
+    engine: str,
+    settings: Settings | None = None,
+    *,
+    model: str | None = None,
 ) -> Trainer:
-    """The snapshot loaded by ``engine`` ("numpy": into this process; "spark": on Spark)."""
+    """The snapshot loaded by ``engine`` ("numpy": into this process; "spark": on Spark); a
+    content ``model`` sees every catalogue show and the credits (numpy engine)."""
     if engine == "spark":
         training = SparkTraining.open(settings or get_settings(), store, snapshot_id)
         return SparkTrainer(training)
-    return NumpyTrainer(interactions_from_snapshot(read_snapshot(store, snapshot_id)))
+    catalogue = model is not None and uses_catalogue(model)
+    return NumpyTrainer(
+        interactions_from_snapshot(read_snapshot(store, snapshot_id), catalogue=catalogue)
+    )
 
 
 def evaluate_on_snapshot(
@@ -195,7 +208,7 @@ def evaluate_on_snapshot(
     settings: Settings | None = None,
 ) -> ModelEvaluation:
     """``options``' recipe scored on a snapshot by its engine (the gate's re-evaluation)."""
-    trainer = open_trainer(store, snapshot_id, options.engine, settings)
+    trainer = open_trainer(store, snapshot_id, options.engine, settings, model=options.model)
     try:
         return trainer.evaluate(options)
     finally:
@@ -223,7 +236,7 @@ def train_version(
             log.info("train %s: %s", options.model, name)
 
         stage(STAGES[0])
-        trainer = open_trainer(store, snapshot_id, options.engine, settings)
+        trainer = open_trainer(store, snapshot_id, options.engine, settings, model=options.model)
         bar.update(1)
 
         stage(STAGES[1])
