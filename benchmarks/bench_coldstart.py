@@ -37,8 +37,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _measure import markdown_table
 from nextshow.evaluation.dataset import Interactions, csr_pair, load_interactions
-from nextshow.evaluation.evaluate import RunOptions, evaluate, run_evaluation
+from nextshow.evaluation.evaluate import RunOptions, evaluate
 from nextshow.evaluation.grids import GRIDS
+from nextshow.evaluation.protocol import run_evaluation
 from nextshow.evaluation.splits import make_holdout, validation_split
 from nextshow.recommenders.base import ShowMetadata, make_rng
 from nextshow.recommenders.content_features import ACTOR, CREATOR, ShowCredits

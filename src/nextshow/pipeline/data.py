@@ -7,7 +7,7 @@ import pyarrow as pa
 import scipy.sparse as sp
 
 from nextshow.evaluation.dataset import Interactions, csr_pair
-from nextshow.recommenders import registry
+from nextshow.recommenders import kinds
 from nextshow.recommenders.base import ShowMetadata
 from nextshow.recommenders.content_features import ROLE_CODES, ShowCredits
 from nextshow.registry.snapshots import SnapshotData
@@ -46,7 +46,7 @@ def likes_matrix(
 
 def uses_catalogue(model: str) -> bool:
     """Whether ``model`` wants every catalogue show as a column and the credits (content models)."""
-    return bool(getattr(registry.get(model), "uses_catalogue", False))
+    return bool(getattr(kinds.get(model), "uses_catalogue", False))
 
 
 def catalogue_columns(shows: pa.Table, ratings: pa.Table) -> np.ndarray:
