@@ -18,6 +18,7 @@ from __future__ import annotations
 import gzip
 import sys
 from pathlib import Path
+from typing import Any
 
 N = "\\N"
 MIN_VOTES = 100  # the tests' catalogue filter
@@ -432,6 +433,23 @@ def write_tv_datasets(folder: Path) -> dict[str, Path]:
         (folder / name).write_bytes(data)
         out[name] = folder / name
     return out
+
+
+def import_fixture(store: Any, folder: Path, *, batch_size: int = 50) -> dict[str, Any]:
+    """Write the files into ``folder`` and import them all into ``store`` (a tests.conftest
+    Store) with the tests' filter; returns the summaries."""
+    from nextshow.catalog.imdb_tv_import import import_imdb_catalogue
+
+    files = {name.removesuffix(".tsv.gz"): path for name, path in write_tv_datasets(folder).items()}
+    return import_imdb_catalogue(
+        store.sessions,
+        files,
+        title_types=frozenset({"tvSeries", "tvMiniSeries"}),
+        min_votes=MIN_VOTES,
+        batch_size=batch_size,
+        progress=False,
+        reports_dir=folder / "reports",
+    )
 
 
 if __name__ == "__main__":

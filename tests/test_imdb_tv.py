@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from nextshow.catalog import imdb_tv
-from nextshow.catalog.imdb_tv_import import TV_DATASETS, import_imdb_catalogue, import_tv_dataset
+from nextshow.catalog.imdb_tv_import import TV_DATASETS, import_tv_dataset
 from nextshow.db.models import Person, Show, ShowCredit, ShowTitle
 from nextshow.recommenders.content_features import ROLE_CODES
 from tests import imdb_tv_fixture as fx
@@ -17,22 +17,8 @@ from tests import imdb_tv_fixture as fx
 TYPES = frozenset({"tvSeries", "tvMiniSeries"})
 
 
-def _files(folder: Path) -> dict[str, Path]:
-    return {
-        name.removesuffix(".tsv.gz"): path for name, path in fx.write_tv_datasets(folder).items()
-    }
-
-
-def _import(store, files: dict[str, Path], batch_size: int = 3):
-    return import_imdb_catalogue(
-        store.sessions,
-        files,
-        title_types=TYPES,
-        min_votes=fx.MIN_VOTES,
-        batch_size=batch_size,
-        progress=False,
-        reports_dir=store.home / "reports",
-    )
+def _import(store, tmp_path: Path, batch_size: int = 3):
+    return fx.import_fixture(store, tmp_path / "imdb", batch_size=batch_size)
 
 
 def _credits(store, imdb_id: str) -> set[tuple[str, str, int | None]]:
@@ -56,7 +42,7 @@ def test_roles_match_the_schema_and_the_models() -> None:
 
 
 def test_catalogue_import_keeps_tv_titles_and_their_people(store, tmp_path: Path) -> None:
-    summaries = _import(store, _files(tmp_path / "imdb"))
+    summaries = _import(store, tmp_path)
     assert list(summaries) == ["title.basics", *TV_DATASETS]
     with store.sessions() as s:
         shows = {show.imdb_id: show for show in s.scalars(select(Show))}
@@ -97,7 +83,7 @@ def test_catalogue_import_keeps_tv_titles_and_their_people(store, tmp_path: Path
 
 
 def test_every_malformed_line_is_reported_and_never_stops_the_import(store, tmp_path: Path) -> None:
-    summaries = _import(store, _files(tmp_path / "imdb"))
+    summaries = _import(store, tmp_path)
     reported = {
         (Path(r.file).name.removesuffix(".tsv.gz"), r.line, r.field)
         for summary in summaries.values()
@@ -112,8 +98,7 @@ def test_every_malformed_line_is_reported_and_never_stops_the_import(store, tmp_
 
 
 def test_reimport_is_idempotent(store, tmp_path: Path) -> None:
-    files = _files(tmp_path / "imdb")
-    _import(store, files)
+    _import(store, tmp_path)
 
     def counts() -> tuple[int, ...]:
         with store.sessions() as s:
@@ -122,7 +107,7 @@ def test_reimport_is_idempotent(store, tmp_path: Path) -> None:
             )
 
     first = counts()
-    _import(store, files, batch_size=100)
+    _import(store, tmp_path, batch_size=100)
     assert counts() == first == (37, 60, 9)
 
 

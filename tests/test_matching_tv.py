@@ -4,25 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nextshow.catalog.imdb_tv_import import import_imdb_catalogue
 from nextshow.catalog.title_index import load_title_index
 from tests import imdb_tv_fixture as fx
 
 
 def _index(store, tmp_path: Path):
-    files = {
-        name.removesuffix(".tsv.gz"): path
-        for name, path in fx.write_tv_datasets(tmp_path / "imdb").items()
-    }
-    import_imdb_catalogue(
-        store.sessions,
-        files,
-        title_types=frozenset({"tvSeries", "tvMiniSeries"}),
-        min_votes=fx.MIN_VOTES,
-        batch_size=50,
-        progress=False,
-        reports_dir=tmp_path,
-    )
+    fx.import_fixture(store, tmp_path / "imdb")
     with store.sessions() as session:
         return load_title_index(session)
 

@@ -3,9 +3,6 @@ fallback), with people-based reasons; alternative titles resolve to their series
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from nextshow.catalog.imdb_tv_import import import_imdb_catalogue
 from tests import imdb_tv_fixture as fx
 
 from .conftest import service_settings, train_and_promote
@@ -13,25 +10,8 @@ from .conftest import service_settings, train_and_promote
 TV_TYPES = {"tvSeries", "tvMiniSeries"}
 
 
-def _tv_store(store, tmp_path: Path):
-    files = {
-        name.removesuffix(".tsv.gz"): path
-        for name, path in fx.write_tv_datasets(tmp_path / "imdb").items()
-    }
-    import_imdb_catalogue(
-        store.sessions,
-        files,
-        title_types=frozenset(TV_TYPES),
-        min_votes=fx.MIN_VOTES,
-        batch_size=50,
-        progress=False,
-        reports_dir=tmp_path / "reports",
-    )
-    return store
-
-
 def test_zero_ratings_tv_store_answers_with_people_based_reasons(store, make_client, tmp_path):
-    _tv_store(store, tmp_path)
+    fx.import_fixture(store, tmp_path / "imdb")
     train_and_promote(store, "hybrid")
     client = make_client(service_settings(store), run_worker=False)
 

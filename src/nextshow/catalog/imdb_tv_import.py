@@ -81,10 +81,19 @@ def import_tv_dataset(
         else:
             keep = kept_shows(session, title_types)
     log.info("%s: %d kept keys", path.name, len(keep))
-    pass_ = _PASSES[name]
+    columns, key_field, parse, write = _PASSES[name]
     bar = file_progress_bar(path, enabled=progress, desc=f"{name} {path.name}")
     with bar:
-        pass_(sessions, path, keep, summary, batch_size, bar.update)
+        rows = tv.stream(
+            path,
+            columns,
+            key_field=key_field,
+            keep=keep,
+            parse=parse,
+            summary=summary,
+            on_progress=bar.update,
+        )
+        write(sessions, rows, keep, summary, batch_size)
     if summary.rejects:
         summary.report_path = write_rejects_report(summary.rejects, reports_dir, name)
     return summary
@@ -134,9 +143,9 @@ def import_imdb_catalogue(
     return summaries
 
 
-Pass = Callable[
-    [sessionmaker[Session], Path, dict[bytes, int], ImportSummary, int, Callable[[int], Any]],
-    None,
+# Writes one file's parsed rows: (sessions, rows, kept keys, summary, batch size).
+Writer = Callable[
+    [sessionmaker[Session], Iterable[Any], dict[bytes, int], ImportSummary, int], None
 ]
 
 
@@ -155,16 +164,7 @@ def _batches(items: Iterable[Any], summary: ImportSummary, size: int) -> Iterabl
         yield batch
 
 
-def _akas(sessions, path, keep, summary, size, on_progress) -> None:
-    rows = tv.stream(
-        path,
-        tv.AKAS_COLUMNS,
-        key_field=0,
-        keep=keep,
-        parse=tv.parse_aka,
-        summary=summary,
-        on_progress=on_progress,
-    )
+def _akas(sessions, rows, keep, summary, size) -> None:
     for batch in _batches(rows, summary, size):
         values = {
             (keep[a.tconst.encode()], a.ordering): {
@@ -189,17 +189,8 @@ def _akas(sessions, path, keep, summary, size, on_progress) -> None:
         summary.inserted += len(values)
 
 
-def _episodes(sessions, path, keep, summary, size, on_progress) -> None:
+def _episodes(sessions, rows, keep, summary, size) -> None:
     """Seasons and episodes per series: one small counter per kept series, written at the end."""
-    rows = tv.stream(
-        path,
-        tv.EPISODE_COLUMNS,
-        key_field=1,  # parentTconst: the series is what the catalogue keeps
-        keep=keep,
-        parse=tv.parse_episode,
-        summary=summary,
-        on_progress=on_progress,
-    )
     seasons: dict[int, set[int]] = {}
     episodes: dict[int, int] = {}
     for item in rows:
@@ -266,47 +257,20 @@ def _write_credits(
     return len(values)
 
 
-def _principals(sessions, path, keep, summary, size, on_progress) -> None:
-    rows = tv.stream(
-        path,
-        tv.PRINCIPALS_COLUMNS,
-        key_field=0,
-        keep=keep,
-        parse=tv.parse_principal,
-        summary=summary,
-        on_progress=on_progress,
-    )
+def _principals(sessions, rows, keep, summary, size) -> None:
     people: dict[str, int] = {}
     for batch in _batches(rows, summary, size):
         summary.inserted += _write_credits(sessions, batch, keep, people, overwrite=True)
 
 
-def _crew(sessions, path, keep, summary, size, on_progress) -> None:
-    rows = tv.stream(
-        path,
-        tv.CREW_COLUMNS,
-        key_field=0,
-        keep=keep,
-        parse=tv.parse_crew,
-        summary=summary,
-        on_progress=on_progress,
-    )
+def _crew(sessions, rows, keep, summary, size) -> None:
     people: dict[str, int] = {}
     for batch in _batches(rows, summary, max(1, size // 4)):
         credits = [c for line in batch for c in line]
         summary.inserted += _write_credits(sessions, credits, keep, people, overwrite=False)
 
 
-def _names(sessions, path, keep, summary, size, on_progress) -> None:
-    rows = tv.stream(
-        path,
-        tv.NAMES_COLUMNS,
-        key_field=0,
-        keep=keep,
-        parse=tv.parse_name,
-        summary=summary,
-        on_progress=on_progress,
-    )
+def _names(sessions, rows, keep, summary, size) -> None:
     for batch in _batches(rows, summary, size):
         values = {keep[p.nconst.encode()]: p.name for p in batch}
         with transaction(sessions) as session:
@@ -319,10 +283,12 @@ def _names(sessions, path, keep, summary, size, on_progress) -> None:
         summary.updated += len(values)
 
 
-_PASSES: dict[str, Pass] = {
-    "title.akas": _akas,
-    "title.episode": _episodes,
-    "title.crew": _crew,
-    "title.principals": _principals,
-    "name.basics": _names,
+# Per file: its columns, the field holding the key kept ids are looked up by, parser, writer.
+_PASSES: dict[str, tuple[tuple[str, ...], int, Callable[..., Any], Writer]] = {
+    "title.akas": (tv.AKAS_COLUMNS, 0, tv.parse_aka, _akas),
+    # parentTconst: the series is what the catalogue keeps
+    "title.episode": (tv.EPISODE_COLUMNS, 1, tv.parse_episode, _episodes),
+    "title.crew": (tv.CREW_COLUMNS, 0, tv.parse_crew, _crew),
+    "title.principals": (tv.PRINCIPALS_COLUMNS, 0, tv.parse_principal, _principals),
+    "name.basics": (tv.NAMES_COLUMNS, 0, tv.parse_name, _names),
 }
