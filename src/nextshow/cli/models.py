@@ -52,11 +52,12 @@ from nextshow.runtime import Runtime
 @click.option(
     "--split",
     "split_rule",
-    type=click.Choice(["user-time", "global-time"]),
+    type=click.Choice(["user-time", "global-time", "held-out-shows"]),
     default="user-time",
     show_default=True,
     help="user-time: each user's last 20 % (the original heuristic); global-time: one cut-off "
-    "time for everyone, so no model sees likes from after the held-out ones.",
+    "time for everyone, so no model sees likes from after the held-out ones; held-out-shows: "
+    "cold start, every like of a seeded 10 % of the shows is held out.",
 )
 @folder_option("--out", "Report folder (default: <home>/reports/evaluation-<timestamp>).")
 @json_option()
