@@ -79,6 +79,15 @@ def _child_dataset(task: dict[str, Any], steps: Steps) -> None:
     steps.out["summary"] = summary.as_dict()
 
 
+def _has_shows(db: str) -> bool:
+    import sqlite3
+
+    if not Path(db).is_file():
+        return False
+    with sqlite3.connect(db) as conn:
+        return bool(conn.execute("SELECT count(*) FROM shows").fetchone()[0])
+
+
 def floor(path: Path) -> tuple[float, int]:
     """Seconds and line count of ``gzip -dc path | wc -l``."""
     started = time.perf_counter()
@@ -94,6 +103,9 @@ def main() -> None:
     parser.add_argument("--min-votes", type=int, default=20)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--only", action="append", choices=ORDER, help="files to measure")
+    parser.add_argument(
+        "--db", help="SQLite file to use and keep; title.basics is skipped when it has shows"
+    )
     parser.add_argument("--child", help="internal: run one measured step")
     args = parser.parse_args()
     if args.child:
