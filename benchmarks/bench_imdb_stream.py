@@ -119,11 +119,13 @@ def main() -> None:
     files = {name: generate(name, args.lines, args.seed) for name in args.only or ORDER}
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-imdb-stream-") as tmp:
-        db = str(Path(tmp) / "bench.db")
+        db = args.db or str(Path(tmp) / "bench.db")
         common = {"db": db, "reports": tmp, "min_votes": args.min_votes}
         plan = [
             ("title.basics", {"kind": "titles", "basics": str(basics), "ratings": str(ratings)})
         ]
+        if args.db and _has_shows(args.db):
+            plan = []  # the titles of an earlier run, kept in --db
         plan += [(n, {"kind": "dataset", "name": n, "path": str(p)}) for n, p in files.items()]
         for name, task in plan:
             path = basics if name == "title.basics" else files[name]
