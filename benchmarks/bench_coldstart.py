@@ -146,11 +146,13 @@ def validation_ndcg(data: Interactions, rule: str, model: Any, k: int) -> float:
     return scored.metrics[f"ndcg@{k}"]
 
 
-def run(data: Interactions, rule: str, k: int, tune: bool, base_name: str) -> list[list[str]]:
+def run(
+    data: Interactions, rule: str, k: int, tune: bool, base_name: str, models: list[str]
+) -> list[list[str]]:
     grids = {**GRIDS, "ease": {"l2": [100.0]}}
     started = time.perf_counter()
     result = run_evaluation(
-        data, [*COLLABORATIVE, "content"], k=k, tune=tune, split_rule=rule, grids=grids
+        data, [*models, "content"], k=k, tune=tune, split_rule=rule, grids=grids
     )
     collab = [m for m in result.models if m.model in COLLABORATIVE]
     if tune:
@@ -197,14 +199,19 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--tune", action="store_true", help="tune every model on validation")
     parser.add_argument("--hybrid-base", default="itemknn", choices=COLLABORATIVE)
+    parser.add_argument("--models", default=",".join(COLLABORATIVE), help="collaborative models")
+    parser.add_argument("--splits", default=",".join(SPLITS))
     args = parser.parse_args()
+    models = args.models.split(",")
+    if args.hybrid_base not in models:
+        parser.error("--hybrid-base must be one of --models")
     logging.basicConfig(level=logging.WARNING)
     header = ["model", f"ndcg@{args.k}", f"recall@{args.k}", "coverage", "test users", "params"]
     for name in args.data.split(","):
         data = load_interactions("demo") if name == "demo" else tv_catalogue()
         print(f"data {name}: {data.describe()}", flush=True)
-        for rule in SPLITS:
-            table = run(data, rule, args.k, args.tune, args.hybrid_base)
+        for rule in args.splits.split(","):
+            table = run(data, rule, args.k, args.tune, args.hybrid_base, models)
             print(f"\n### {name}, split {rule}\n\n{markdown_table(header, table)}\n", flush=True)
 
 
