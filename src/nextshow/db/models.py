@@ -66,7 +66,7 @@ class Show(Base):
     genres: Mapped[str | None] = mapped_column(String(limits.GENRES))  # comma-separated, IMDb style
     imdb_rating: Mapped[float | None] = mapped_column(Float)
     imdb_votes: Mapped[int | None] = mapped_column(Integer)
-    # Series only, from title.episode (migration 0004): how many seasons and episodes it has.
+    # Series only, from title.episode (migration 0006): how many seasons and episodes it has.
     seasons: Mapped[int | None] = mapped_column(Integer)
     episodes: Mapped[int | None] = mapped_column(Integer)
     # Where the row came from ("imdb", "movietweetings", "movielens", "csv", "user") and that
