@@ -3,6 +3,7 @@ rejects with file, line and field, idempotent re-import (fixture: tests/imdb_tv_
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from nextshow.catalog import imdb_tv
 from nextshow.catalog.imdb_tv_import import TV_DATASETS, import_tv_dataset
 from nextshow.db.models import Person, Show, ShowCredit, ShowTitle
 from nextshow.recommenders.content_features import ROLE_CODES
+from nextshow.textio import MAX_LINE_BYTES
 from tests import imdb_tv_fixture as fx
 
 TYPES = frozenset({"tvSeries", "tvMiniSeries"})
@@ -135,3 +137,54 @@ def test_unknown_dataset_and_bad_header_are_clear(store, tmp_path: Path) -> None
     )
     assert [(r.line, r.field) for r in summary.rejects] == [(1, "header")]
     assert summary.inserted == 0
+
+
+def _one_dataset(store, name: str, path: Path):
+    return import_tv_dataset(
+        store.sessions,
+        name,
+        path,
+        title_types=TYPES,
+        batch_size=2,
+        progress=False,
+        reports_dir=path.parent / "reports",
+    )
+
+
+def test_tv_files_get_the_importers_defences(store, tmp_path: Path) -> None:
+    """Control characters per field, over-long lines unread, truncated gzip: what was read stays."""
+    _import(store, tmp_path)
+    akas = tmp_path / "title.akas.tsv"
+    akas.write_text(
+        "\t".join(imdb_tv.AKAS_COLUMNS)
+        + "\ntt0903747\t20\tBreaking\x1b[31mBad\tUS\ten\t\\N\t\\N\t0"
+        + "\ntt0903747\t21\t"
+        + "x" * (3 * MAX_LINE_BYTES)
+        + "\tUS\ten\t\\N\t\\N\t0"
+        + "\ntt0903747\t22\tBreaking Bad (ES)\tES\tes\t\\N\t\\N\t0\n",
+        encoding="utf-8",
+    )
+    summary = _one_dataset(store, "title.akas", akas)
+    assert [(r.line, r.field) for r in summary.rejects] == [(2, "title"), (3, "")]
+    assert "U+001B" in summary.rejects[0].reason and "bytes long" in summary.rejects[1].reason
+    assert summary.inserted == 1 and summary.report_path is not None
+
+    names = tmp_path / "name.basics.tsv"
+    names.write_text(
+        "\t".join(imdb_tv.NAMES_COLUMNS) + "\nnm0348152\tBad\x00Name\t\\N\t\\N\t\\N\t\\N\n",
+        encoding="utf-8",
+    )
+    summary = _one_dataset(store, "name.basics", names)
+    assert [(r.field, summary.updated) for r in summary.rejects] == [("primaryName", 0)]
+
+    body = "\t".join(imdb_tv.AKAS_COLUMNS) + "".join(
+        f"\ntt0903747\t{100 + i}\tAlias {i}\tUS\ten\t\\N\t\\N\t0" for i in range(3000)
+    )
+    whole = gzip.compress(body.encode(), mtime=0)
+    cut = tmp_path / "title.akas.tsv.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    summary = _one_dataset(store, "title.akas", cut)
+    assert summary.aborted is not None and "truncated" in summary.aborted
+    with store.sessions() as s:
+        stored = s.scalars(select(ShowTitle.title).where(ShowTitle.title.like("Alias %"))).all()
+    assert 0 < len(stored) == summary.inserted < 3000

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import select
+
 from nextshow.catalog.title_index import load_title_index
+from nextshow.db.models import Show
 from tests import imdb_tv_fixture as fx
 
 
@@ -40,3 +43,16 @@ def test_well_known_series_come_first_with_type_and_years(store, tmp_path: Path)
     assert result.status == "ambiguous"
     assert [c.start_year for c in result.candidates] == [2005, 2001]
     assert index.match("The Office (2001)").status == "matched"
+
+
+def test_shows_not_active_are_found_by_none_of_their_names(store, tmp_path: Path) -> None:
+    """Issue 13's rule holds for alternative titles too: only active shows are offered."""
+    fx.import_fixture(store, tmp_path / "imdb")
+    with store.sessions() as s, s.begin():
+        heist = s.scalar(select(Show).where(Show.imdb_id == "tt6468322"))
+        heist.status = "rejected"
+    with store.sessions() as session:
+        index = load_title_index(session)
+    for name in ("Money Heist", "La casa de papel", "haus des geldes"):
+        assert index.match(name).status != "matched", name
+        assert all(h.title != "Money Heist" for h in index.search(name, 5)), name

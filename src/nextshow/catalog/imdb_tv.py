@@ -30,8 +30,8 @@ from typing import TypeVar
 from nextshow.catalog.imdb_import import NULL, parse_count
 from nextshow.db.limits import LANGUAGE_CODE, PERSON_NAME, TITLE
 from nextshow.ids import is_person_id
-from nextshow.rejects import ImportSummary, Reject
-from nextshow.textio import ProgressCallback, iter_lines
+from nextshow.rejects import ImportSummary, Reject, control_character_reject
+from nextshow.textio import OverlongLine, ProgressCallback, iter_lines
 
 PRINCIPALS_COLUMNS = ("tconst", "ordering", "nconst", "category", "job", "characters")
 CREW_COLUMNS = ("tconst", "directors", "writers")
@@ -126,6 +126,11 @@ def stream(
     file = str(path)
     tabs = len(columns) - 1
     for number, data in iter_lines(path, on_progress=on_progress):
+        if isinstance(data, OverlongLine):  # skipped unread by iter_lines: never a header
+            yield Reject(file, number, "", data.reason())
+            if number == 1:
+                return
+            continue
         if number == 1:
             header = data.decode("utf-8", errors="replace")
             if tuple(header.split("\t")) != columns:
@@ -201,6 +206,10 @@ def parse_aka(file: str, number: int, parts: list[str]) -> AltTitle | Reject:
         return _bad(file, number, parts, "ordering", f"not a number: {ordering_text!r}")
     if title in ("", NULL) or len(title) > TITLE:
         return _bad(file, number, parts, "title", f"empty or longer than {TITLE} characters")
+    fields = (("title", title), ("region", region), ("language", language))
+    control = control_character_reject(file, number, fields, "\t".join(parts))
+    if control is not None:
+        return control
     if original not in ("0", "1", NULL):
         return _bad(file, number, parts, "isOriginalTitle", f"not 0 or 1: {original!r}")
     codes: list[str | None] = []
@@ -227,4 +236,7 @@ def parse_name(file: str, number: int, parts: list[str]) -> PersonName | Reject:
     nconst, name = parts[0], parts[1]
     if name in ("", NULL) or len(name) > PERSON_NAME:
         return _bad(file, number, parts, "primaryName", "empty or too long")
+    control = control_character_reject(file, number, (("primaryName", name),), "\t".join(parts))
+    if control is not None:
+        return control
     return PersonName(nconst, name)

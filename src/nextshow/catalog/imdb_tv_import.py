@@ -30,7 +30,8 @@ from nextshow.db.models import Person, Show, ShowCredit, ShowTitle
 from nextshow.db.session import transaction
 from nextshow.db.upsert import insert_ignoring_conflicts, update_rows, upsert_rows
 from nextshow.progress import file_progress_bar
-from nextshow.rejects import ImportSummary, Reject, write_rejects_report
+from nextshow.rejects import ImportSummary, Reject
+from nextshow.textio import InputAborted
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,9 @@ def kept_shows(session: Session, title_types: Iterable[str]) -> dict[bytes, int]
     """``tt`` id (bytes, as the files hold it) -> show id of the catalogue's IMDb shows."""
     rows = session.execute(
         select(Show.imdb_id, Show.id).where(
-            Show.imdb_id.is_not(None), Show.title_type.in_(sorted(title_types))
+            Show.imdb_id.is_not(None),
+            Show.title_type.in_(sorted(title_types)),
+            Show.status == "active",  # pending or rejected shows get no IMDb enrichment
         )
     )
     return {imdb_id.encode(): show_id for imdb_id, show_id in rows}
@@ -83,7 +86,7 @@ def import_tv_dataset(
     log.info("%s: %d kept keys", path.name, len(keep))
     columns, key_field, parse, write = _PASSES[name]
     bar = file_progress_bar(path, enabled=progress, desc=f"{name} {path.name}")
-    with bar:
+    with bar, summary.reporting(reports_dir, name):
         rows = tv.stream(
             path,
             columns,
@@ -93,9 +96,11 @@ def import_tv_dataset(
             summary=summary,
             on_progress=bar.update,
         )
-        write(sessions, rows, keep, summary, batch_size)
-    if summary.rejects:
-        summary.report_path = write_rejects_report(summary.rejects, reports_dir, name)
+        try:
+            write(sessions, rows, keep, summary, batch_size)
+        except InputAborted as exc:  # truncated or oversized: what was read before is stored
+            summary.aborted = str(exc)
+            log.error("%s", exc)
     return summary
 
 
@@ -154,7 +159,7 @@ def _batches(items: Iterable[Any], summary: ImportSummary, size: int) -> Iterabl
     batch: list[Any] = []
     for item in items:
         if isinstance(item, Reject):
-            summary.rejects.append(item)
+            summary.reject(item)
             continue
         batch.append(item)
         if len(batch) >= size:
@@ -195,7 +200,7 @@ def _episodes(sessions, rows, keep, summary, size) -> None:
     episodes: dict[int, int] = {}
     for item in rows:
         if isinstance(item, Reject):
-            summary.rejects.append(item)
+            summary.reject(item)
             continue
         show = keep[item.parent.encode()]
         episodes[show] = episodes.get(show, 0) + 1

@@ -180,12 +180,20 @@ def report_import(
         echo_json(payload if context is None else {**context, "import": payload})
     else:
         click.echo(_summary_line(summary))
-    if summary.rejects:
-        echo_rejects(summary)
-    if summary.aborted:
-        click.echo(f"import stopped: {summary.aborted}; the counts above were stored", err=True)
+    _exit_for([summary])
+
+
+def _exit_for(summaries: Sequence[ImportSummary]) -> None:
+    """Show the rejects, then exit: aborted (any input not read to its end), rejects, or not."""
+    for summary in summaries:
+        if summary.rejects:
+            echo_rejects(summary)
+    aborted = [summary.aborted for summary in summaries if summary.aborted]
+    for reason in aborted:
+        click.echo(f"import stopped: {reason}; the counts above were stored", err=True)
+    if aborted:
         sys.exit(EXIT_ABORTED)
-    if summary.rejects:
+    if any(summary.rejects for summary in summaries):
         sys.exit(EXIT_REJECTS)
 
 
@@ -203,18 +211,15 @@ def report_imports(
     context: Mapping[str, object] | None = None,
 ) -> None:
     """:func:`report_import` for an import of several IMDb datasets: one entry per dataset
-    (JSON: ``"import": {dataset: summary}``); exits non-zero when any of them rejected lines."""
+    (JSON: ``"import": {dataset: summary}``); exits non-zero when any of them rejected lines or
+    stopped early."""
     if as_json:
         payload = {name: summary.as_dict() for name, summary in summaries.items()}
         echo_json({**(context or {}), "import": payload})
     else:
         for name, summary in summaries.items():
             click.echo(f"{name}: {_summary_line(summary)}")
-    rejected = [summary for summary in summaries.values() if summary.rejects]
-    for summary in rejected:
-        echo_rejects(summary)
-    if rejected:
-        sys.exit(EXIT_REJECTS)
+    _exit_for(list(summaries.values()))
 
 
 def datasets_option(command: Callable[..., None]) -> Callable[..., None]:
