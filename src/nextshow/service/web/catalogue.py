@@ -19,12 +19,12 @@ TV_TYPES = ("tvSeries", "tvMiniSeries")
 
 def catalogue_text(session: Session) -> str:
     """``"IMDb TV catalogue: 12,345 series"``, or the demo films' line when there are no series."""
-    series = session.scalar(
-        select(func.count()).select_from(Show).where(Show.title_type.in_(TV_TYPES))
-    )
+    # Active shows only: pending and rejected titles typed on the web are not the catalogue.
+    active = select(func.count()).select_from(Show).where(Show.status == "active")
+    series = session.scalar(active.where(Show.title_type.in_(TV_TYPES)))
     if series:
         return f"IMDb TV catalogue: {series:,} series"
-    shows = session.scalar(select(func.count()).select_from(Show)) or 0
+    shows = session.scalar(active) or 0
     return f"demo films (MovieTweetings): {shows:,} titles"
 
 
