@@ -42,3 +42,11 @@ def test_format_imdb_id_pads_to_seven_digits_and_refuses_what_the_rule_refuses()
         format_imdb_id("12345678901")
     with pytest.raises(ValueError, match="not a numeric"):
         format_imdb_id("-5")
+
+
+def test_person_ids_follow_the_same_digits_rule() -> None:
+    from nextshow.ids import is_person_id
+
+    assert is_person_id("nm0319213") and is_person_id("nm12345678")
+    for bad in ("nm031921", "mm0319213", "tt0319213", "nm0319213 ", "NM0319213", "nm03192x3"):
+        assert not is_person_id(bad), bad

@@ -1,4 +1,4 @@
-"""IMDb title ids (``tt0903747``): the one parser and formatter every part of nextshow uses.
+"""IMDb ids (titles ``tt0903747``, people ``nm0319213``): the one rule every part of nextshow uses.
 
 The rule: ``tt`` followed by 7 to 10 digits. IMDb ids have 7 digits, or 8 for titles added since
 2017; two more digits leave room for growth while still refusing arbitrary digit strings (and
@@ -14,6 +14,7 @@ MAX_DIGITS = 10
 RULE = f"tt + {MIN_DIGITS} to {MAX_DIGITS} digits"
 
 _ID = re.compile(rf"tt[0-9]{{{MIN_DIGITS},{MAX_DIGITS}}}\Z")  # ASCII digits, not any \d
+_PERSON_ID = re.compile(rf"nm[0-9]{{{MIN_DIGITS},{MAX_DIGITS}}}\Z")
 # A bare id or an IMDb title URL ("https://www.imdb.com/title/tt0903747/?ref_=nv"), as pasted.
 _ID_OR_URL = re.compile(
     rf"^(?:https?://)?(?:(?:www|m)\.)?(?:imdb\.com/title/)?(tt[0-9]{{{MIN_DIGITS},{MAX_DIGITS}}})"
@@ -25,6 +26,11 @@ _ID_OR_URL = re.compile(
 def is_imdb_id(text: str) -> bool:
     """Whether ``text`` is exactly an IMDb id (lower-case ``tt``, no URL, no surrounding space)."""
     return _ID.match(text) is not None
+
+
+def is_person_id(text: str) -> bool:
+    """Whether ``text`` is exactly an IMDb person id: ``nm`` and the digits rule of title ids."""
+    return _PERSON_ID.match(text) is not None
 
 
 def parse_imdb_id(text: str) -> str | None:

@@ -200,6 +200,7 @@ def test_match_result_as_dict_is_plain_data(catalogue):
         "original_title": None,
         "imdb_votes": 750_000,
         "genres": ["Drama", "Crime"],
+        "title_type": None,
     }
 
 

@@ -106,3 +106,20 @@ def test_verify_gzip(tmp_path: Path):
     path.write_bytes(payload[:-4])
     with pytest.raises(DownloadError):
         verify_gzip(path)
+
+
+def test_dataset_names_and_aliases() -> None:
+    from nextshow.collect.downloader import DEFAULT_TV_DATASETS, parse_datasets
+
+    assert parse_datasets("tv") == DEFAULT_TV_DATASETS
+    assert parse_datasets("titles") == ("title.basics", "title.ratings")
+    assert parse_datasets("title.crew.tsv.gz, titles") == (
+        "title.basics",
+        "title.ratings",
+        "title.crew",
+    )
+    assert len(parse_datasets("all")) == 7
+    with pytest.raises(ValueError, match=r"title\.trivia"):
+        parse_datasets("tv,title.trivia")
+    with pytest.raises(ValueError, match="always needed"):
+        parse_datasets("title.principals")

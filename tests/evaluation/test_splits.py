@@ -158,3 +158,32 @@ def test_global_time_split_never_trains_on_the_future():
         GlobalTimeHoldout().split(likes)
     with pytest.raises(ValueError, match="split rule"):
         make_holdout("weekly")
+
+
+def test_held_out_shows_split_hides_every_like_of_a_tenth_of_the_shows():
+    from nextshow.evaluation.splits import HeldOutShows, make_holdout
+
+    rng = np.random.default_rng(7)
+    likes = sp.csr_matrix((rng.random((60, 50)) < 0.25).astype(float))
+    split = make_holdout("held-out-shows", min_likes=3).split(likes)
+    held = np.flatnonzero(np.asarray(split.test.sum(axis=0)).ravel())
+    liked = np.flatnonzero(np.asarray(likes.sum(axis=0)).ravel())
+    # 10 % of the liked shows (round half up), none of their likes left in train
+    hidden = np.setdiff1d(liked, np.flatnonzero(np.asarray(split.train.sum(axis=0)).ravel()))
+    assert len(hidden) == int(np.floor(0.1 * len(liked) + 0.5))
+    assert set(held) <= set(hidden)
+    assert split.rule == "held-out-shows" and split.test_fraction == 0.1
+    # every test user has kept likes to recommend from and held-out likes to find
+    for user in split.test_users:
+        assert len(split.liked(user)) and len(split.held_out(user))
+        assert set(split.held_out(user)) <= set(hidden)
+    assert split.dropped == likes[:, hidden].nnz - split.test.nnz
+    # seeded: the same shows every time; another seed, other shows
+    again = HeldOutShows(min_likes=3).split(likes)
+    assert (again.test != split.test).nnz == 0
+    other = HeldOutShows(min_likes=3, seed=1).split(likes)
+    assert (other.test != split.test).nnz > 0
+    # validation carves other shows out of the training part only
+    validation = validation_split(split)
+    assert validation.rule == "held-out-shows"
+    assert validation.test.multiply(split.test).nnz == 0

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from nextshow.catalog.store import ShowSpec, get_or_create_shows
+from nextshow.catalog.title_index import load_title_index
 from nextshow.db.models import Rating, User
 from nextshow.ratings.demo import demo_files, load_demo
 from tests.conftest import run_cli
@@ -39,3 +40,7 @@ def test_demo_loads_once_then_is_skipped(sqlite_store):
     assert "not loaded again" in second.stdout
     status = json.loads(run_cli("status", "--json", env=env, check=True).stdout)
     assert (status["ratings"], status["likes"], status["users"]) == (100_000, 50_542, 16_554)
+    # the films have no IMDb votes: their likes rank the autocomplete
+    with sqlite_store.sessions() as session:
+        hits = load_title_index(session).search("The Dark", 5)
+    assert "The Dark Knight" in [hit.title for hit in hits]

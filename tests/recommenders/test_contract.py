@@ -91,8 +91,8 @@ class TestContract:
         assert loaded.vocabulary_.imdb_ids == model.vocabulary_.imdb_ids
         assert loaded.vocabulary_.imdb_id_of(2) == "tt0000102"
 
-    def test_corrupted_artifacts_refused(self, name, tiny, tmp_path: Path):
-        model = fitted(name, tiny)
+    def test_corrupted_artifacts_refused(self, name, tiny, metadata, tmp_path: Path):
+        model = fitted(name, tiny, metadata)
         model.save(tmp_path / "m")
         npz = tmp_path / "m" / "arrays.npz"
         data = bytearray(npz.read_bytes())
@@ -116,10 +116,10 @@ class TestContract:
         with pytest.raises(ValueError, match="no_such_param"):
             create(name, no_such_param=1)
 
-    def test_refuses_bad_use(self, name, tiny):
+    def test_refuses_bad_use(self, name, tiny, metadata):
         with pytest.raises(NotFittedError):
             create(name, **TINY_PARAMS.get(name, {})).recommend([0])
-        model = fitted(name, tiny)
+        model = fitted(name, tiny, metadata)
         with pytest.raises(ValueError, match="outside"):
             model.recommend([8])
         with pytest.raises(ValueError, match="outside"):

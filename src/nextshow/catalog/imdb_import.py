@@ -151,7 +151,7 @@ def _split(path: Path, number: int, data: bytes | OverlongLine, width: int) -> l
     return parts
 
 
-def _int(text: str) -> int | None:
+def parse_count(text: str) -> int | None:
     """``\\N`` -> None, digits -> int; raises ValueError otherwise."""
     if text == NULL:
         return None
@@ -183,7 +183,7 @@ def _read_ratings(
         tconst, rating_text, votes_text = parts
         raw = "\t".join(parts)
         try:
-            votes = _int(votes_text)
+            votes = parse_count(votes_text)
         except ValueError:
             reject(Reject(file, number, "numVotes", f"not a count: {votes_text!r}", raw))
             continue
@@ -249,7 +249,7 @@ def _basics_row(
     years: list[int | None] = []
     for name, text in (("startYear", start), ("endYear", end)):
         try:
-            years.append(_int(text))
+            years.append(parse_count(text))
         except ValueError:
             return bad(name, f"not a year: {text!r}")
     if title in ("", NULL) or len(title) > MAX_TITLE:

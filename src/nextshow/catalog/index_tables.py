@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nextshow.catalog.normalize import normalize_title
-from nextshow.catalog.titles import ShowRow, popularity
+from nextshow.catalog.titles import ShowRow
 
 # Names cut to the query's length are cached per length up to this; a list costs ~0.7 MB and
 # ~1 ms per 10k shows. Longer queries are compared with whole names (by then most of a title
@@ -56,12 +56,14 @@ class Tables:
 
 
 def names_of(row: ShowRow) -> list[str]:
-    """The distinct normalised names a show is found by (title, original title, stored alias)."""
+    """The distinct normalised names a show is found by (title, original title, stored alias,
+    alternative titles)."""
     names: list[str] = []
     for raw, already_normal in (
         (row.title, False),
         (row.original_title, False),
         (row.normalized_title, True),
+        *((aka, False) for aka in row.aliases),
     ):
         if not raw:
             continue
@@ -103,7 +105,7 @@ def build_tables(rows: Sequence[ShowRow]) -> Tables:
         name_pos=np.asarray(name_pos, dtype=np.int32),
         name_len=np.asarray([len(name) for name in names], dtype=np.int16),
         show_ids=np.asarray([r.id for r in rows], dtype=np.int64),
-        pop=np.asarray([popularity(r.imdb_votes) for r in rows], dtype=np.float32),
+        pop=np.asarray([r.popularity for r in rows], dtype=np.float32),
         exact={name: tuple(positions) for name, positions in exact.items()},
     )
 
@@ -135,6 +137,6 @@ def with_row(tables: Tables, row: ShowRow, pos: int) -> Tables:
         name_pos=name_pos,
         name_len=name_len,
         show_ids=np.append(tables.show_ids, np.int64(row.id)),
-        pop=np.append(tables.pop, np.float32(popularity(row.imdb_votes))),
+        pop=np.append(tables.pop, np.float32(row.popularity)),
         exact=exact,
     )

@@ -17,6 +17,9 @@ EXTERNAL_ID_LENGTH = limits.EXTERNAL_ID
 # Popularity is log(votes) against a fixed reference (about the most voted series on IMDb), not
 # against the catalogue's maximum, so adding one show never changes the ranking of the others.
 POPULARITY_REF_VOTES = 2_500_000
+# Without IMDb votes (the demo films, titles from rating files) the store's own likes stand in,
+# against a reference of about the most liked title of a 100k-rating set.
+POPULARITY_REF_LIKES = 2_000
 
 MatchKind = Literal["imdb", "exact", "prefix", "word", "fuzzy", "created"]
 MatchStatus = Literal["matched", "ambiguous", "fuzzy", "not_found", "created"]
@@ -36,11 +39,21 @@ class ShowRow:
     imdb_votes: int | None = None
     genres: str | None = None
     imdb_rating: float | None = None
+    title_type: str | None = None
+    likes: int = 0  # likes in the store: popularity when IMDb votes are unknown
+    aliases: tuple[str, ...] = ()  # alternative titles (title.akas)
 
     @classmethod
     def from_show(cls, show: Show) -> ShowRow:
-        """The row of a ``Show`` (every field is the column of the same name)."""
-        return cls(**{f.name: getattr(show, f.name) for f in fields(cls)})
+        """The row of a ``Show`` (fields named like its columns; no likes or aliases yet)."""
+        return cls(**{f.name: getattr(show, f.name) for f in fields(cls) if hasattr(Show, f.name)})
+
+    @property
+    def popularity(self) -> float:
+        """IMDb votes on the log scale of :func:`popularity`; the store's likes when unknown."""
+        if self.imdb_votes:
+            return popularity(self.imdb_votes)
+        return popularity(self.likes, POPULARITY_REF_LIKES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +71,7 @@ class Hit:
     imdb_votes: int | None = None
     genres: tuple[str, ...] = ()
     imdb_rating: float | None = None
+    title_type: str | None = None
 
     @classmethod
     def of(cls, row: ShowRow, score: float, match: MatchKind) -> Hit:
@@ -74,6 +88,7 @@ class Hit:
             imdb_votes=row.imdb_votes,
             genres=tuple(g for g in (row.genres or "").split(",") if g),
             imdb_rating=row.imdb_rating,
+            title_type=row.title_type,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -88,6 +103,7 @@ class Hit:
             "original_title": self.original_title,
             "imdb_votes": self.imdb_votes,
             "genres": list(self.genres),
+            "title_type": self.title_type,
         }
 
 
@@ -142,11 +158,11 @@ def clean_title_text(text: str) -> str:
     return stripped
 
 
-def popularity(votes: int | None) -> float:
-    """log(votes) scaled to about 0–1 (1 for ~2.5M votes); ``None`` or 0 votes -> 0."""
+def popularity(votes: int | None, reference: int = POPULARITY_REF_VOTES) -> float:
+    """log(votes) scaled to about 0–1 (1 for ``reference`` votes); ``None`` or 0 votes -> 0."""
     if not votes or votes <= 0:
         return 0.0
-    return min(1.0, math.log1p(votes) / math.log1p(POPULARITY_REF_VOTES))
+    return min(1.0, math.log1p(votes) / math.log1p(reference))
 
 
 def user_external_id(normalized: str, year: int | None) -> str:

@@ -11,12 +11,14 @@ import click
 from nextshow.cli.common import (
     EXIT_BOT_WALL,
     AppContext,
+    datasets_option,
     echo_json,
     folder_option,
     imdb_filter_options,
     json_option,
     pass_app,
     report_import,
+    report_imports,
 )
 
 
@@ -31,6 +33,7 @@ def collect_group() -> None:
 )
 @folder_option("--dest", "Download folder; default: <home>/collect/imdb.")
 @click.option("--no-import", is_flag=True, help="Download only; do not import the catalogue.")
+@datasets_option
 @imdb_filter_options
 @json_option("Machine-readable summary.")
 @pass_app
@@ -39,17 +42,24 @@ def collect_imdb_datasets_cmd(
     base_url: str | None,
     dest: Path | None,
     no_import: bool,
+    datasets: tuple[str, ...],
     title_types: frozenset[str],
     min_votes: int,
     as_json: bool,
 ) -> None:
-    """Download title.basics and title.ratings (resumable, skipped when unchanged), then import."""
+    """Download IMDb's datasets (resumable, skipped when unchanged), then import them: the titles
+    of ``--title-types`` with ``--min-votes``, and their people, alternative titles, episodes."""
     from nextshow.catalog.imdb_import import import_imdb_titles
+    from nextshow.catalog.imdb_tv_import import import_imdb_catalogue
     from nextshow.collect.downloader import DownloadError, download_configured
 
     try:
         results = download_configured(
-            app.settings, base_url=base_url, dest_dir=dest, progress=app.progress
+            app.settings,
+            base_url=base_url,
+            dest_dir=dest,
+            progress=app.progress,
+            files=tuple(f"{name}.tsv.gz" for name in datasets),
         )
     except DownloadError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -64,6 +74,17 @@ def collect_imdb_datasets_cmd(
     if no_import:
         if as_json:
             echo_json(downloads)
+        return
+    if len(datasets) > 2:
+        files = {name: result.path for name, result in zip(datasets, results, strict=True)}
+        summaries = import_imdb_catalogue(
+            app.sessions,
+            files,
+            title_types=title_types,
+            min_votes=min_votes,
+            **app.import_options(),
+        )
+        report_imports(summaries, as_json, downloads)
         return
     summary = import_imdb_titles(
         app.sessions,

@@ -179,18 +179,68 @@ def report_import(
         payload = summary.as_dict()
         echo_json(payload if context is None else {**context, "import": payload})
     else:
-        click.echo(
-            f"imported {summary.inserted}, updated {summary.updated}, "
-            f"unchanged {summary.unchanged}, skipped {summary.skipped}, "
-            f"rejected {summary.rejected}"
-        )
-    if summary.rejects:
-        echo_rejects(summary)
-    if summary.aborted:
-        click.echo(f"import stopped: {summary.aborted}; the counts above were stored", err=True)
+        click.echo(_summary_line(summary))
+    _exit_for([summary])
+
+
+def _exit_for(summaries: Sequence[ImportSummary]) -> None:
+    """Show the rejects, then exit: aborted (any input not read to its end), rejects, or not."""
+    for summary in summaries:
+        if summary.rejects:
+            echo_rejects(summary)
+    aborted = [summary.aborted for summary in summaries if summary.aborted]
+    for reason in aborted:
+        click.echo(f"import stopped: {reason}; the counts above were stored", err=True)
+    if aborted:
         sys.exit(EXIT_ABORTED)
-    if summary.rejects:
+    if any(summary.rejects for summary in summaries):
         sys.exit(EXIT_REJECTS)
+
+
+def _summary_line(summary: ImportSummary) -> str:
+    return (
+        f"imported {summary.inserted}, updated {summary.updated}, "
+        f"unchanged {summary.unchanged}, skipped {summary.skipped}, "
+        f"rejected {summary.rejected}"
+    )
+
+
+def report_imports(
+    summaries: Mapping[str, ImportSummary],
+    as_json: bool,
+    context: Mapping[str, object] | None = None,
+) -> None:
+    """:func:`report_import` for an import of several IMDb datasets: one entry per dataset
+    (JSON: ``"import": {dataset: summary}``); exits non-zero when any of them rejected lines or
+    stopped early."""
+    if as_json:
+        payload = {name: summary.as_dict() for name, summary in summaries.items()}
+        echo_json({**(context or {}), "import": payload})
+    else:
+        for name, summary in summaries.items():
+            click.echo(f"{name}: {_summary_line(summary)}")
+    _exit_for(list(summaries.values()))
+
+
+def datasets_option(command: Callable[..., None]) -> Callable[..., None]:
+    """``--datasets``: which IMDb files to download and import (checked before any download)."""
+
+    def parse(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+        from nextshow.collect.downloader import parse_datasets
+
+        try:
+            return parse_datasets(value)
+        except ValueError as err:
+            raise click.BadParameter(str(err)) from err
+
+    return click.option(
+        "--datasets",
+        default="titles",
+        show_default=True,
+        callback=parse,
+        help="Comma-separated IMDb datasets, or 'tv' (titles, ratings, principals, names, akas, "
+        "episodes: the TV recommender's default), 'all' (also title.crew), 'titles'.",
+    )(command)
 
 
 def long_running_logs() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -15,6 +17,7 @@ from nextshow.cli.common import (
     json_option,
     pass_app,
     report_import,
+    report_imports,
 )
 from nextshow.ratings.records import FORMATS as RATING_FORMATS
 
@@ -86,9 +89,23 @@ def import_group() -> None:
     """Import shows and ratings from files."""
 
 
+def _dataset_file(option: str, name: str) -> Callable[[Any], Any]:
+    return click.option(
+        option,
+        name.replace(".", "_"),
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help=f"{name}.tsv[.gz]: read for the imported titles.",
+    )
+
+
 @import_group.command("imdb-titles")
 @click.argument("basics", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("ratings", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_dataset_file("--principals", "title.principals")
+@_dataset_file("--names", "name.basics")
+@_dataset_file("--akas", "title.akas")
+@_dataset_file("--episodes", "title.episode")
+@_dataset_file("--crew", "title.crew")
 @imdb_filter_options
 @json_option("Machine-readable summary.")
 @pass_app
@@ -99,10 +116,26 @@ def import_imdb_titles_cmd(
     title_types: frozenset[str],
     min_votes: int,
     as_json: bool,
+    **datasets: Path | None,
 ) -> None:
-    """Stream IMDb's title.basics and title.ratings TSV files (.tsv/.tsv.gz) into the catalogue."""
+    """Stream IMDb's title.basics and title.ratings TSV files (.tsv/.tsv.gz) into the catalogue;
+    with --principals, --names, --akas, --episodes, --crew also the kept titles' people,
+    alternative titles and episodes (name.basics is read after the files that name people)."""
     from nextshow.catalog.imdb_import import import_imdb_titles
+    from nextshow.catalog.imdb_tv_import import import_imdb_catalogue
 
+    extra = {key.replace("_", "."): path for key, path in datasets.items() if path is not None}
+    if extra:
+        files = {"title.basics": basics, "title.ratings": ratings, **extra}
+        summaries = import_imdb_catalogue(
+            app.sessions,
+            files,
+            title_types=title_types,
+            min_votes=min_votes,
+            **app.import_options(),
+        )
+        report_imports(summaries, as_json)
+        return
     summary = import_imdb_titles(
         app.sessions,
         basics,

@@ -35,6 +35,52 @@ from nextshow.progress import progress_bar
 log = logging.getLogger(__name__)
 
 IMDB_DATASET_FILES = ("title.basics.tsv.gz", "title.ratings.tsv.gz")
+# Every dataset nextshow reads, in import order; title.basics and title.ratings are always needed.
+DATASETS = (
+    "title.basics",
+    "title.ratings",
+    "title.akas",
+    "title.episode",
+    "title.crew",
+    "title.principals",
+    "name.basics",
+)
+# The TV path's default: people (creators, cast) and alternative titles; title.crew adds
+# directors and writers beyond the billed principals and is optional.
+DEFAULT_TV_DATASETS = (
+    "title.basics",
+    "title.ratings",
+    "title.akas",
+    "title.episode",
+    "title.principals",
+    "name.basics",
+)
+_ALIASES = {"titles": DATASETS[:2], "tv": DEFAULT_TV_DATASETS, "all": DATASETS}
+
+
+def parse_datasets(text: str) -> tuple[str, ...]:
+    """``"tv"``, ``"all"``, ``"titles"`` or comma-separated dataset names -> names in import order.
+
+    Raises ValueError naming unknown datasets, or when title.basics / title.ratings are missing
+    (every other file is kept only for the titles those two select).
+    """
+    wanted: set[str] = set()
+    for part in (p.strip() for p in text.split(",")):
+        if part in _ALIASES:
+            wanted.update(_ALIASES[part])
+        elif part:
+            wanted.add(part.removesuffix(".tsv.gz"))
+    unknown = sorted(wanted - set(DATASETS))
+    if unknown:
+        raise ValueError(
+            f"unknown IMDb dataset(s) {', '.join(unknown)}; known: {', '.join(DATASETS)} "
+            f"(or {', '.join(_ALIASES)})"
+        )
+    if not {"title.basics", "title.ratings"} <= wanted:
+        raise ValueError("title.basics and title.ratings are always needed")
+    return tuple(name for name in DATASETS if name in wanted)
+
+
 _RETRY_STATUS = {429, 500, 502, 503, 504}
 
 
@@ -289,6 +335,7 @@ def download_configured(
     base_url: str | None = None,
     dest_dir: Path | None = None,
     progress: bool = False,
+    files: tuple[str, ...] = IMDB_DATASET_FILES,
 ) -> list[DownloadResult]:
     """:func:`download_imdb_datasets` as configured; the arguments given override the settings."""
     return download_imdb_datasets(
@@ -299,4 +346,5 @@ def download_configured(
         timeout=settings.collect_timeout,
         attempts=settings.collect_retry_times + 1,
         backoff=settings.collect_retry_backoff,
+        files=files,
     )

@@ -13,3 +13,5 @@ GENRES = 256  # comma-separated, IMDb style
 SOURCE = 32
 EXTERNAL_ID = 64  # shows.external_id
 USER_EXTERNAL_ID = 128  # users.external_id
+PERSON_NAME = 512  # people.name
+LANGUAGE_CODE = 8  # show_titles.region and show_titles.language

@@ -66,6 +66,9 @@ class Show(Base):
     genres: Mapped[str | None] = mapped_column(String(limits.GENRES))  # comma-separated, IMDb style
     imdb_rating: Mapped[float | None] = mapped_column(Float)
     imdb_votes: Mapped[int | None] = mapped_column(Integer)
+    # Series only, from title.episode (migration 0006): how many seasons and episodes it has.
+    seasons: Mapped[int | None] = mapped_column(Integer)
+    episodes: Mapped[int | None] = mapped_column(Integer)
     # Where the row came from ("imdb", "movietweetings", "movielens", "csv", "user") and that
     # source's own id, so re-importing a file without IMDb ids still finds its shows.
     source: Mapped[str] = mapped_column(String(32))
@@ -74,6 +77,55 @@ class Show(Base):
     status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Person(Base):
+    """Someone credited on a show (IMDb ``nm`` id); the name comes from name.basics."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    imdb_id: Mapped[str] = mapped_column(String(limits.IMDB_ID), unique=True)
+    # NULL until name.basics is imported (credits are read before names: see catalog/imdb_tv.py).
+    name: Mapped[str | None] = mapped_column(String(limits.PERSON_NAME))
+
+
+class ShowCredit(Base):
+    """One person's role on one show, with IMDb's billing order (1 = first billed)."""
+
+    __tablename__ = "show_credits"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('creator', 'writer', 'director', 'actor', 'other')", name="role_known"
+        ),
+        Index("ix_show_credits_person_id", "person_id"),
+    )
+
+    show_id: Mapped[int] = mapped_column(
+        ForeignKey("shows.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    ordering: Mapped[int | None] = mapped_column(Integer)
+
+
+class ShowTitle(Base):
+    """An alternative title of a show (title.akas): what it is called in a region or language."""
+
+    __tablename__ = "show_titles"
+    __table_args__ = (Index("ix_show_titles_normalized_title", "normalized_title"),)
+
+    show_id: Mapped[int] = mapped_column(
+        ForeignKey("shows.id", ondelete="CASCADE"), primary_key=True
+    )
+    ordering: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(limits.TITLE))
+    normalized_title: Mapped[str] = mapped_column(String(limits.TITLE))
+    region: Mapped[str | None] = mapped_column(String(limits.LANGUAGE_CODE))
+    language: Mapped[str | None] = mapped_column(String(limits.LANGUAGE_CODE))
+    is_original: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class User(Base):

@@ -45,8 +45,12 @@ def run_candidate(
     has a result); a grid search stops at the deadline after its first point.
     """
     if registered:
+        metadata = interactions.metadata
         reason = cannot_run(
-            name, has_timestamps=interactions.timestamps is not None, n_shows=interactions.n_shows
+            name,
+            has_timestamps=interactions.timestamps is not None,
+            n_shows=interactions.n_shows,
+            has_credits=metadata is not None and metadata.credits is not None,
         )
         if reason:
             return Skipped(name, reason)

@@ -25,6 +25,10 @@ GRIDS: dict[str, Grid] = {
     "time-aware": {"pop_weight": [1.5, 1.0, 3.0, 6.0], "pop_half_life_days": [14.0, 7.0, 30.0]},
     # blend combines other models; its default is already a tuned combination, and each fit
     # costs several component fits.
+    # Content needs no likes; the validation split only weighs its blocks against each other.
+    "content": {"people": [2.0, 1.0, 4.0], "genres": [1.0, 0.5], "era": [0.5, 1.0]},
+    # How fast a show's weight moves to co-likes, and how loud cold shows may be.
+    "hybrid": {"evidence": [10.0, 2.0, 50.0], "content_weight": [0.3, 1.0, 0.1]},
     "blend": {},
     # Each ranker fit is several generator fits and a boosted-tree fit: the one parameter that
     # matters is which label split its trees learn from (what comes next for everyone, or each

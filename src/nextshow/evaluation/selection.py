@@ -54,8 +54,14 @@ class Choice:
         return f"{text}; {self.note}" if self.note else text
 
 
-def cannot_run(name: str, *, has_timestamps: bool, n_shows: int) -> str | None:
-    """Why model ``name`` (default parameters) cannot run on this data, or None if it can."""
+def cannot_run(
+    name: str, *, has_timestamps: bool, n_shows: int, has_credits: bool = True
+) -> str | None:
+    """Why model ``name`` (default parameters) cannot run on this data, or None if it can.
+
+    Content models (``uses_catalogue``) run only where IMDb's credits are known: on genres and
+    years alone they would be tuned and compared as a weaker collaborative model.
+    """
     from nextshow.recommenders import kinds
 
     try:
@@ -64,6 +70,8 @@ def cannot_run(name: str, *, has_timestamps: bool, n_shows: int) -> str | None:
         return f"cannot be created: {err}"
     if model.needs_timestamps and not has_timestamps:
         return "needs like timestamps; this data has none"
+    if getattr(model, "uses_catalogue", False) and not has_credits:
+        return "needs IMDb credits (people); import the TV datasets first"
     if name in DENSE_MODELS and 3 * 8 * n_shows**2 > DENSE_BYTES_LIMIT:
         gib = 3 * 8 * n_shows**2 / 1024**3
         return f"needs ~{gib:.0f} GiB for {n_shows} shows (dense shows x shows matrices)"

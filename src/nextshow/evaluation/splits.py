@@ -195,27 +195,74 @@ class GlobalTimeHoldout(TemporalHoldout):
         )
 
 
+@dataclass(frozen=True)
+class HeldOutShows(TemporalHoldout):
+    """Cold start: hold out every like of a seeded random ``test_fraction`` of the liked shows.
+
+    A model is judged on recommending shows it has never seen liked. The held-out shows are
+    drawn (seed ``seed``) among the shows with at least one like; all their likes leave the
+    training part. A user with at least ``min_likes`` likes, one or more of them on kept shows
+    and one or more on held-out shows, is a test user; other users' likes of held-out shows are
+    dropped (in neither part), so no model ever sees them.
+    """
+
+    test_fraction: float = 0.1
+    seed: int = SEED
+    rule = "held-out-shows"
+
+    def _split(self, likes: sp.csr_matrix, timestamps: sp.csr_matrix | None) -> Split:
+        n_users, n_shows = likes.shape
+        counts = np.diff(likes.indptr).astype(np.int64)
+        rows = np.repeat(np.arange(n_users, dtype=np.int64), counts)
+        liked_shows = np.flatnonzero(np.bincount(likes.indices, minlength=n_shows))
+        n_out = int(np.floor(self.test_fraction * len(liked_shows) + 0.5))
+        rng = np.random.default_rng(self.seed)
+        held = np.zeros(n_shows, dtype=bool)
+        held[rng.choice(liked_shows, size=min(n_out, len(liked_shows)), replace=False)] = True
+        out = held[likes.indices]
+        kept_counts = np.bincount(rows[~out], minlength=n_users)
+        out_counts = np.bincount(rows[out], minlength=n_users)
+        eligible = (counts >= self.min_likes) & (kept_counts > 0) & (out_counts > 0)
+        is_test = out & eligible[rows]
+        return Split(
+            train=_subset(likes, rows, ~out),
+            train_timestamps=_subset(timestamps, rows, ~out) if timestamps is not None else None,
+            test=_subset(likes, rows, is_test),
+            test_users=np.flatnonzero(eligible).astype(np.int64),
+            min_likes=self.min_likes,
+            test_fraction=self.test_fraction,
+            rule=self.rule,
+            dropped=int(out.sum() - is_test.sum()),
+        )
+
+
 SPLIT_RULES: dict[str, type[TemporalHoldout]] = {
     TemporalHoldout.rule: TemporalHoldout,
     GlobalTimeHoldout.rule: GlobalTimeHoldout,
     RandomHoldout.rule: RandomHoldout,
+    HeldOutShows.rule: HeldOutShows,
 }
 TIMED_RULES = frozenset({TemporalHoldout.rule, GlobalTimeHoldout.rule})  # need like times
+SEEDED_RULES = frozenset({RandomHoldout.rule, HeldOutShows.rule})  # draw with a seed
 
 
 def make_holdout(
     rule: str = "user-time",
     min_likes: int = DEFAULT_MIN_LIKES,
-    test_fraction: float = DEFAULT_TEST_FRACTION,
+    test_fraction: float | None = None,
     seed: int = SEED,
 ) -> TemporalHoldout:
     """The holdout named ``rule``: ``user-time`` (the original heuristic), ``global-time``
-    (leak-free) or ``random`` (seeded, for data without timestamps)."""
+    (leak-free), ``random`` (seeded, for data without timestamps) or ``held-out-shows`` (cold
+    start: a seeded ``test_fraction`` of the shows). ``test_fraction`` None: the rule's own."""
     if rule not in SPLIT_RULES:
         raise ValueError(f"split rule must be one of {', '.join(SPLIT_RULES)}, got {rule!r}")
-    if rule == RandomHoldout.rule:
-        return RandomHoldout(min_likes, test_fraction, seed)
-    return SPLIT_RULES[rule](min_likes, test_fraction)
+    options: dict[str, float | int] = {"min_likes": min_likes}
+    if test_fraction is not None:
+        options["test_fraction"] = test_fraction
+    if rule in SEEDED_RULES:
+        options["seed"] = seed
+    return SPLIT_RULES[rule](**options)  # type: ignore[arg-type]
 
 
 def validation_split(split: Split, holdout: TemporalHoldout | None = None) -> Split:

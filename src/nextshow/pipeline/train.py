@@ -32,7 +32,8 @@ from nextshow.evaluation.evaluate import (
 )
 from nextshow.evaluation.protocol import Protocol, run_evaluation
 from nextshow.evaluation.selection import Choice
-from nextshow.pipeline.data import interactions_from_snapshot
+from nextshow.evaluation.splits import TemporalHoldout
+from nextshow.pipeline.data import interactions_from_snapshot, uses_catalogue
 from nextshow.progress import progress_bar
 from nextshow.recommenders.base import Recommender
 from nextshow.registry.artifact_store import ArtifactStore, folder_sha256
@@ -132,8 +133,24 @@ def evaluate_recipe(
 ) -> tuple[ModelEvaluation, Choice | None]:
     """Score a model recipe with the protocol: fixed params as given, one model tuned on
     validation, or (no model) every candidate, choosing one. Returns its evaluation and the
-    choice (None when the model was given)."""
+    choice (None when the model was given).
+
+    A store without likes (a fresh TV catalogue) has nothing to tune on or choose with: a named
+    model's defaults are scored (every metric 0, no test users) and it still trains, a content
+    model being useful; without a model name that is an error naming one that needs no likes.
+    """
     protocol = options.protocol
+    if interactions.likes.nnz == 0:
+        if options.model is None:
+            raise ValueError("no likes yet, so no model can be chosen: name one (--model content)")
+        split = TemporalHoldout(min_likes=protocol.min_likes).split(
+            interactions.likes, interactions.timestamps
+        )
+        run = RunOptions(k=protocol.k, seed=protocol.seed, measure_artifact=False)
+        evaluation = evaluate(
+            options.model, options.params, split, metadata=interactions.metadata, options=run
+        )
+        return evaluation, None
     if options.model is not None and options.params:
         split = protocol.split_likes(interactions)
         run = RunOptions(
@@ -218,13 +235,22 @@ class SparkTrainer:
 
 
 def open_trainer(
-    store: ArtifactStore, snapshot_id: str, engine: str, settings: Settings | None = None
+    store: ArtifactStore,
+    snapshot_id: str,
+    engine: str,
+    settings: Settings | None = None,
+    *,
+    model: str | None = None,
 ) -> Trainer:
-    """The snapshot loaded by ``engine`` ("numpy": into this process; "spark": on Spark)."""
+    """The snapshot loaded by ``engine`` ("numpy": into this process; "spark": on Spark); a
+    content ``model`` sees every catalogue show and the credits (numpy engine)."""
     if engine == "spark":
         training = SparkTraining.open(settings or get_settings(), store, snapshot_id)
         return SparkTrainer(training)
-    return NumpyTrainer(interactions_from_snapshot(read_snapshot(store, snapshot_id)))
+    catalogue = model is not None and uses_catalogue(model)
+    return NumpyTrainer(
+        interactions_from_snapshot(read_snapshot(store, snapshot_id), catalogue=catalogue)
+    )
 
 
 def evaluate_on_snapshot(
@@ -234,7 +260,7 @@ def evaluate_on_snapshot(
     settings: Settings | None = None,
 ) -> ModelEvaluation:
     """``options``' recipe scored on a snapshot by its engine (the gate's re-evaluation)."""
-    trainer = open_trainer(store, snapshot_id, options.engine, settings)
+    trainer = open_trainer(store, snapshot_id, options.engine, settings, model=options.model)
     try:
         return trainer.evaluate(options)[0]
     finally:
@@ -262,7 +288,7 @@ def train_version(
             log.info("train %s: %s", options.model or "(choosing)", name)
 
         stage(STAGES[0])
-        trainer = open_trainer(store, snapshot_id, options.engine, settings)
+        trainer = open_trainer(store, snapshot_id, options.engine, settings, model=options.model)
         bar.update(1)
 
         stage(STAGES[1])

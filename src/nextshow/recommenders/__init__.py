@@ -20,6 +20,10 @@ ranker               label_split="global-time" | "user-time" | "random", n_candi
                      n_users=5000, max_iter=100, learning_rate=0.05, max_leaf_nodes=15,
                      min_samples_leaf=100, l2=1.0
 blend                components=[{name, params, weight}, ...], normalize="max" | "minmax" | "rank"
+content              people=2.0, genres=1.0, era=0.5, type=0.25, prior=0.05, k=100 (needs
+                     metadata; no likes needed)
+hybrid               collaborative="itemknn", collaborative_params={}, content_params={},
+                     evidence=10.0, content_weight=0.3, normalize="max"
 ===================  ==========================================================================
 
 ``recent-popularity`` and ``time-aware`` need the timestamps matrix in ``fit``; ``ranker``
@@ -30,7 +34,9 @@ uses it when given (recent popularity, show age) and learns from a random holdou
 from nextshow.recommenders import (  # noqa: F401  (importing adds the models to kinds)
     als,
     blend,
+    content,
     ease,
+    hybrid,
     itemknn,
     popularity,
     ranker,

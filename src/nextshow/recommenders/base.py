@@ -22,19 +22,27 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
 
 from nextshow.recommenders.artifact import Artifact, ArtifactError, read_artifact, write_artifact
 from nextshow.recommenders.params import Param, check_params
+from nextshow.recommenders.selection import (  # noqa: F401  (also imported from here)
+    MAX_BECAUSE,
+    liked_rows,
+    top_contributors,
+    top_n,
+)
 from nextshow.recommenders.vocabulary import ShowVocabulary
+
+if TYPE_CHECKING:
+    from nextshow.recommenders.content_features import ShowCredits
 
 log = logging.getLogger(__name__)
 
 SEED = 42
-MAX_BECAUSE = 3
 
 # What a subclass puts in an artifact: named dense arrays or CSR matrices.
 State = dict[str, "np.ndarray | sp.csr_matrix"]
@@ -57,7 +65,9 @@ class NotFittedError(RuntimeError):
 class ShowMetadata:
     """Per-show side information, each array of length n_shows, aligned with the columns of likes.
 
-    Missing values: ``start_year`` 0, ``imdb_rating`` NaN, ``imdb_votes`` 0, genres empty.
+    Missing values: ``start_year`` 0, ``imdb_rating`` NaN, ``imdb_votes`` 0, genres empty,
+    title type "". ``credits`` (who created, wrote, directed and starred in each show) comes
+    from IMDb's people datasets when the catalogue has them (see recommenders/content.py).
     """
 
     show_ids: np.ndarray  # int64 database ids (or any stable external id), unique
@@ -67,6 +77,8 @@ class ShowMetadata:
     imdb_votes: np.ndarray | None = None  # int64
     genres: list[tuple[str, ...]] = field(default_factory=list)
     imdb_ids: list[str] = field(default_factory=list)  # "" where unknown
+    title_types: list[str] = field(default_factory=list)
+    credits: ShowCredits | None = None
 
     @property
     def n_shows(self) -> int:
@@ -80,12 +92,14 @@ class ShowMetadata:
 
 @dataclass(frozen=True)
 class Recommendation:
-    """One recommended show: its column index, its score, and the liked shows that led to it."""
+    """One recommended show: its column index, its score, the liked shows that led to it, and
+    (content models) the concrete tie in words: "created by Vince Gilligan, like Breaking Bad"."""
 
     show: int
     score: float
     because: tuple[int, ...] = ()
     popularity_share: float = 0.0  # how much of the score popularity carries, in [0, 1]
+    reason: str = ""  # the model's own words for its tie to the liked shows, if any
 
 
 def as_csr(matrix: Any, what: str) -> sp.csr_matrix:
@@ -106,47 +120,6 @@ def as_csr(matrix: Any, what: str) -> sp.csr_matrix:
     out.sum_duplicates()  # also sorts indices: timestamps line up with likes entry by entry
     if out.ndim != 2:
         raise ValueError(f"{what} must be 2-D, got shape {out.shape}")
-    return out
-
-
-def liked_rows(liked_lists: Sequence[Sequence[int] | np.ndarray], n_shows: int) -> sp.csr_matrix:
-    """Indicator matrix (len(liked_lists) x n_shows) of anonymous users' liked shows."""
-    indptr = np.zeros(len(liked_lists) + 1, dtype=np.int64)
-    cols = [np.unique(np.asarray(row, dtype=np.int64)) for row in liked_lists]
-    indptr[1:] = np.cumsum([len(c) for c in cols])
-    indices = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
-    data = np.ones(len(indices), dtype=np.float64)
-    return sp.csr_matrix((data, indices, indptr), shape=(len(liked_lists), n_shows))
-
-
-def top_n(scores: np.ndarray, n: int) -> np.ndarray:
-    """Indices of the ``n`` highest finite scores, highest first, ties by the lower index.
-
-    argpartition finds the n-th best value in O(n_shows); only entries at least that good are
-    sorted, so a long run of tied scores (all zeros, say) still resolves by index.
-    """
-    allowed = np.flatnonzero(np.isfinite(scores))
-    if len(allowed) == 0:
-        return allowed
-    vals = scores[allowed]
-    if len(allowed) > n:
-        kth = -np.partition(-vals, n - 1)[n - 1]
-        keep = vals >= kth
-        allowed, vals = allowed[keep], vals[keep]
-    order = np.lexsort((allowed, -vals))[:n]
-    return allowed[order]
-
-
-def top_contributors(
-    contrib: np.ndarray, liked: np.ndarray, k: int = MAX_BECAUSE
-) -> list[tuple[int, ...]]:
-    """For each column of ``contrib`` (len(liked) x n_candidates), the liked shows with the largest
-    positive contribution, at most ``k``, largest first, ties by the lower show index."""
-    out: list[tuple[int, ...]] = []
-    for col in contrib.T:
-        pos = np.flatnonzero(col > 0)
-        order = pos[np.lexsort((liked[pos], -col[pos]))][:k]
-        out.append(tuple(int(liked[i]) for i in order))
     return out
 
 
@@ -266,6 +239,12 @@ class Recommender(ABC):
         [0, 1] (reasons say "popular" from half). Default: 0, a purely personal score."""
         return np.zeros(len(shows))
 
+    def _reasons(
+        self, liked: np.ndarray, shows: np.ndarray, because: list[tuple[int, ...]]
+    ) -> list[str]:
+        """For each recommended show, its tie to the liked shows in words. Default: none."""
+        return ["" for _ in shows]
+
     # ---------------------------------------------------------------- recommend
     def _check_fitted(self) -> None:
         if not hasattr(self, "n_shows_"):
@@ -351,11 +330,16 @@ class Recommender(ABC):
         share = np.ones(len(shows))  # nothing liked: only popularity can have chosen them
         if len(liked) and len(shows):
             share = np.clip(self._popularity_share(liked, shows), 0.0, 1.0)
+        reasons = self._reasons(liked, shows, because) if len(shows) else []
         return [
             Recommendation(
-                show=int(s), score=float(scores[s]), because=tuple(b), popularity_share=float(p)
+                show=int(s),
+                score=float(scores[s]),
+                because=tuple(b),
+                popularity_share=float(p),
+                reason=r,
             )
-            for s, b, p in zip(shows, because, share, strict=True)
+            for s, b, p, r in zip(shows, because, share, reasons, strict=True)
         ]
 
     # ---------------------------------------------------------------- artifact

@@ -26,6 +26,7 @@ class Reason:
 
     kind: str  # BECAUSE, POPULAR or MOST_POPULAR
     shows: tuple[int, ...] = ()
+    words: str = ""  # a model's own words for a BECAUSE tie ("created by …, like Breaking Bad")
 
     def text(self, titles: Mapping[int, str], *, recent: bool = True) -> str:
         """The sentence a card shows; ``recent``: the model's popularity is recent likes."""
@@ -35,6 +36,8 @@ class Reason:
         if self.kind == POPULAR:
             lead = "Popular this month" if recent else "Popular"
             return f"{lead} with people who like {names[0]}." if names else f"{lead}."
+        if self.words:  # the concrete tie a content model knows says more than the titles alone
+            return f"{self.words[:1].upper()}{self.words[1:]}."
         return f"Because you liked {_join(names)}." if names else "Popular."
 
 
@@ -44,13 +47,14 @@ def _join(names: Sequence[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def reason_for(because: Sequence[int], popularity_share: float) -> Reason:
-    """The reason for one recommendation from its contributors and popularity's share."""
+def reason_for(because: Sequence[int], popularity_share: float, *, words: str = "") -> Reason:
+    """The reason for one recommendation from its contributors and popularity's share, in the
+    model's own ``words`` when it has them and popularity does not carry the score."""
     if not 0.0 <= popularity_share <= 1.0:
         raise ValueError(f"popularity_share must be in [0, 1], got {popularity_share}")
     if popularity_share >= POPULAR_SHARE or not because:
         return Reason(POPULAR, tuple(because[:1]))
-    return Reason(BECAUSE, tuple(because[:MAX_NAMED]))
+    return Reason(BECAUSE, tuple(because[:MAX_NAMED]), words)
 
 
 def nothing_known() -> Reason:

@@ -2,9 +2,9 @@
 
 Training reads only snapshots, never the live tables. A snapshot is three files under
 ``snapshots/<id>/`` in the artifact store: ``shows.parquet``, ``ratings.parquet`` and
-``manifest.json`` (written last: a snapshot without a manifest is incomplete and ignored). The id
-is a hash of the two Parquet files and the like threshold, so exporting unchanged data gives the
-same id and writes nothing new.
+``manifest.json`` (written last: a snapshot without a manifest is incomplete and ignored), plus
+``credits.parquet`` when the catalogue has IMDb's people. The id is a hash of the Parquet files
+and the like threshold, so exporting unchanged data gives the same id and writes nothing new.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nextshow import __version__
-from nextshow.db.models import FEEDBACK_SOURCE, DatasetSnapshot, Rating, Show
+from nextshow.db.models import FEEDBACK_SOURCE, DatasetSnapshot, Person, Rating, Show, ShowCredit
 from nextshow.registry.artifact_store import ArtifactStore
 
 CHUNK_ROWS = 100_000
@@ -39,6 +39,17 @@ SHOWS_SCHEMA = pa.schema(
         ("imdb_rating", pa.float32()),
         ("imdb_votes", pa.int64()),
         ("user_submitted", pa.bool_()),
+    ]
+)
+# Who made and starred in each show (IMDb people datasets); written only when there are credits,
+# so a catalogue without them keeps the snapshot ids it always had.
+CREDITS_SCHEMA = pa.schema(
+    [
+        ("show_id", pa.int64()),
+        ("person_id", pa.int64()),
+        ("name", pa.string()),  # the nm id when name.basics was not imported
+        ("role", pa.string()),
+        ("ordering", pa.int32()),
     ]
 )
 RATINGS_SCHEMA = pa.schema(
@@ -144,7 +155,23 @@ def export_snapshot(
         session.scalar(select(func.max(Rating.rated_at)).where(Rating.source != FEEDBACK_SOURCE))
         or session.scalar(select(func.max(Rating.rated_at)))
     )
-    files, snapshot_id = _content_id(shows_bytes, ratings_bytes, like_threshold, cutoff)
+    blobs = {"shows.parquet": shows_bytes, "ratings.parquet": ratings_bytes}
+    if session.scalar(select(ShowCredit.show_id).limit(1)) is not None:
+        credits_query = (
+            select(
+                ShowCredit.show_id,
+                ShowCredit.person_id,
+                func.coalesce(Person.name, Person.imdb_id),
+                ShowCredit.role,
+                ShowCredit.ordering,
+            )
+            .join(Person, Person.id == ShowCredit.person_id)
+            .order_by(ShowCredit.show_id, ShowCredit.person_id, ShowCredit.role)
+        )
+        blobs["credits.parquet"] = _parquet_bytes(
+            _batches(session, credits_query, CREDITS_SCHEMA, tuple), CREDITS_SCHEMA
+        )
+    files, snapshot_id = _content_id(blobs, like_threshold, cutoff)
     key = f"snapshots/{snapshot_id}"
 
     if store.exists(f"{key}/manifest.json"):
@@ -176,20 +203,17 @@ def export_snapshot(
         files=files,
         cutoff=cutoff,
     )
-    _write_files(store, manifest, shows_bytes, ratings_bytes)
+    _write_files(store, manifest, blobs)
     _record(session, store, manifest)
     return manifest, True
 
 
 def _content_id(
-    shows_bytes: bytes, ratings_bytes: bytes, like_threshold: float, cutoff: int | None = None
+    blobs: dict[str, bytes], like_threshold: float, cutoff: int | None = None
 ) -> tuple[dict[str, str], str]:
     """The files' checksums and the snapshot id they make (with the like threshold and, when
     known, the decay cut-off: the same rows with another cut-off train another model)."""
-    files = {
-        "shows.parquet": hashlib.sha256(shows_bytes).hexdigest(),
-        "ratings.parquet": hashlib.sha256(ratings_bytes).hexdigest(),
-    }
+    files = {name: hashlib.sha256(blob).hexdigest() for name, blob in blobs.items()}
     payload: dict[str, object] = {"files": files, "like_threshold": like_threshold}
     if cutoff is not None:
         payload["cutoff"] = cutoff
@@ -197,12 +221,10 @@ def _content_id(
     return files, digest[:16]
 
 
-def _write_files(
-    store: ArtifactStore, manifest: SnapshotManifest, shows_bytes: bytes, ratings_bytes: bytes
-) -> None:
+def _write_files(store: ArtifactStore, manifest: SnapshotManifest, blobs: dict[str, bytes]) -> None:
     key = f"snapshots/{manifest.id}"
-    store.write_bytes(f"{key}/shows.parquet", shows_bytes)
-    store.write_bytes(f"{key}/ratings.parquet", ratings_bytes)
+    for name, blob in blobs.items():
+        store.write_bytes(f"{key}/{name}", blob)
     store.write_bytes(f"{key}/manifest.json", manifest.to_json().encode())  # last: the commit
 
 
@@ -220,9 +242,11 @@ def snapshot_from_tables(
     Same files, manifest and id rule as :func:`export_snapshot`; not recorded in any database.
     ``cutoff``: the decay cut-off (unix seconds) to record, as an export computes it.
     """
-    shows_bytes = _parquet_bytes(iter([shows.cast(SHOWS_SCHEMA)]), SHOWS_SCHEMA)
-    ratings_bytes = _parquet_bytes(iter([ratings.cast(RATINGS_SCHEMA)]), RATINGS_SCHEMA)
-    files, snapshot_id = _content_id(shows_bytes, ratings_bytes, like_threshold, cutoff)
+    blobs = {
+        "shows.parquet": _parquet_bytes(iter([shows.cast(SHOWS_SCHEMA)]), SHOWS_SCHEMA),
+        "ratings.parquet": _parquet_bytes(iter([ratings.cast(RATINGS_SCHEMA)]), RATINGS_SCHEMA),
+    }
+    files, snapshot_id = _content_id(blobs, like_threshold, cutoff)
     liked = ratings.filter(ratings.column("liked"))
     manifest = SnapshotManifest(
         id=snapshot_id,
@@ -238,7 +262,7 @@ def snapshot_from_tables(
         files=files,
         cutoff=cutoff,
     )
-    _write_files(store, manifest, shows_bytes, ratings_bytes)
+    _write_files(store, manifest, blobs)
     return manifest
 
 
@@ -267,11 +291,12 @@ class SnapshotError(Exception):
 
 @dataclass(frozen=True)
 class SnapshotData:
-    """A snapshot read back: its manifest and its two tables."""
+    """A snapshot read back: its manifest and its tables (credits: None when it has none)."""
 
     manifest: SnapshotManifest
     shows: pa.Table
     ratings: pa.Table
+    credits: pa.Table | None = None
 
 
 def read_snapshot(store: ArtifactStore, snapshot_id: str) -> SnapshotData:
@@ -287,7 +312,9 @@ def read_snapshot(store: ArtifactStore, snapshot_id: str) -> SnapshotData:
         if hashlib.sha256(data).hexdigest() != expected:
             raise SnapshotError(f"{store.uri(f'{key}/{name}')}: checksum does not match manifest")
         tables[name] = pq.read_table(io.BytesIO(data))
-    return SnapshotData(manifest, tables["shows.parquet"], tables["ratings.parquet"])
+    return SnapshotData(
+        manifest, tables["shows.parquet"], tables["ratings.parquet"], tables.get("credits.parquet")
+    )
 
 
 def latest_snapshot_id(session: Session) -> str | None:

@@ -44,6 +44,7 @@ class ShowPublic(ShowRef):
     genres: Genres = Field(default_factory=list)
     imdb_rating: float | None = None
     imdb_votes: int | None = None
+    title_type: str | None = Field(default=None, description="IMDb type: tvSeries, movie, …")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -66,6 +67,7 @@ class ShowHit(ShowRef):
     imdb_rating: float | None = None
     score: float = Field(description="Match quality 0–100 (not rank).")
     match: str
+    title_type: str | None = Field(default=None, description="IMDb type: tvSeries, movie, …")
 
 
 class ShowsPublic(Page[ShowHit]):

@@ -49,12 +49,14 @@ FALLBACK_REFRESH_SECONDS = 60.0
 
 @dataclass(frozen=True, slots=True)
 class Scored:
-    """One recommended show by database id, with the liked show ids that led to it."""
+    """One recommended show by database id, with the liked show ids that led to it and, when the
+    model knows it, the tie in words."""
 
     show_id: int
     score: float
     because: tuple[int, ...] = ()
     popularity_share: float = 1.0  # how much of the score popularity carries (fallback: all)
+    reason: str = ""  # the model's own words for the tie ("created by …, like …")
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ class ServingModel:
                         r.score,
                         tuple(int(ids[b]) for b in r.because),
                         r.popularity_share,
+                        r.reason,
                     )
                     for r in self.recommender.recommend(
                         found.indices, n, exclude=self.blocked_columns or None

@@ -120,7 +120,7 @@ NOTHING_KNOWN = (
 def _reason(item: Scored, used_fallback: bool) -> Reason:
     if used_fallback:
         return nothing_known()
-    return reason_for(item.because, item.popularity_share)
+    return reason_for(item.because, item.popularity_share, words=item.reason)
 
 
 def answer(

@@ -20,6 +20,7 @@ from nextshow.service.middleware import Metrics
 from nextshow.service.problems import ProblemError, problem_responses
 from nextshow.service.queue import PredictionQueue
 from nextshow.service.recommend import liked_ids
+from nextshow.service.web.catalogue import CatalogueLabel
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Services:
     holder: ModelHolder
     queue: PredictionQueue
     metrics: Metrics = field(default_factory=Metrics)
+    catalogue: CatalogueLabel = field(default_factory=CatalogueLabel)
 
 
 # The in-memory dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in the

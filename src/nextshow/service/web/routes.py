@@ -69,8 +69,12 @@ templates.env.globals["max_shows"] = MAX_SHOWS
 
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-    """A page in the site's layout (``name`` marks its entry in the navigation)."""
-    return templates.TemplateResponse(request, name, {"active": name, **context}, status)
+    """A page in the site's layout (``name`` marks its entry in the navigation); the footer
+    says which catalogue is served."""
+    services = request.app.state.services
+    catalogue = services.catalogue.text(services.sessions)
+    context = {"active": name, "catalogue": catalogue, **context}
+    return templates.TemplateResponse(request, name, context, status)
 
 
 _page = render

@@ -93,6 +93,7 @@
         li.setAttribute("role", "option");
         li.setAttribute("aria-selected", "false");
         li.append(hit.title);
+        // Years, type and rating tell apart titles that are spelled the same (a remake, a spin-off).
         if (hit.start_year) {
           const yr = document.createElement("span");
           yr.className = "yr";
