@@ -53,3 +53,5 @@ def test_cannot_run_names_the_reason() -> None:
     assert "timestamps" in cannot_run("blend", has_timestamps=False, n_shows=100)
     assert cannot_run("time-aware", has_timestamps=True, n_shows=100) is None
     assert "GiB" in cannot_run("ease", has_timestamps=True, n_shows=200_000)
+    assert "credits" in cannot_run("content", has_timestamps=True, n_shows=100, has_credits=False)
+    assert cannot_run("content", has_timestamps=True, n_shows=100, has_credits=True) is None
