@@ -40,6 +40,7 @@ from nextshow.evaluation.splits import (
     DEFAULT_TEST_FRACTION,
     SPLIT_RULES,
     TIMED_RULES,
+    HeldOutShows,
     Split,
     TemporalHoldout,
     make_holdout,
@@ -97,9 +98,10 @@ class Protocol:
         return self.split
 
     def holdout(self, has_timestamps: bool) -> TemporalHoldout:
-        return make_holdout(
-            self.rule_for(has_timestamps), self.min_likes, self.test_fraction, self.seed
-        )
+        rule = self.rule_for(has_timestamps)
+        # held-out-shows holds out a share of the shows, not of each user's likes: its own 10 %.
+        fraction = None if rule == HeldOutShows.rule else self.test_fraction
+        return make_holdout(rule, self.min_likes, fraction, self.seed)
 
     def split_likes(self, interactions: Any) -> Split:
         """The test split of ``interactions`` (anything with ``likes`` and ``timestamps``)."""
