@@ -24,7 +24,7 @@ def test_zero_ratings_tv_store_answers_with_people_based_reasons(store, make_cli
     recs = body["recommendations"]
     assert len(recs) == 5
     assert recs[0]["title"] == "Better Call Saul"
-    assert recs[0]["reason"].startswith("created by Vince Gilligan")
+    assert recs[0]["reason"].startswith("Created by Vince Gilligan")
     assert [b["title"] for b in recs[0]["because"]] == ["Breaking Bad"]
     assert {r["title_type"] for r in recs} <= TV_TYPES
 
