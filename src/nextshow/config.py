@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     train_time_budget: float = Field(
         default=1800.0, gt=0.0, description="Seconds for tuning every candidate model."
     )
+    eval_max_test_users: int = Field(
+        default=5000,
+        ge=0,
+        description="Test users scored per split, a seeded sample (0: every test user).",
+    )
     gate_metric: str = Field(default="ndcg@10", description="Metric the promotion gate compares.")
     gate_tolerance: float = Field(
         default=0.0, ge=0.0, lt=1.0, description="How much worse (relative) a candidate may be."
