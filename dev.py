@@ -15,8 +15,11 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import threading
+import time
 import venv
 from pathlib import Path
 
@@ -59,18 +62,85 @@ def ensure_chromium() -> None:
     _run("apt-get", "install", "-y", "-qq", "chromium")
 
 
+# In NEXTSHOW_HOME while the production model is the first start's quick choice: a full choice
+# is still owed, and each start retries it in the background until one has run to the end.
+QUICK_MARKER = "first-model-quick-choice"
+
+
+def _option(args: list[str], name: str, env: str, default: str) -> str:
+    """``--name value`` or ``--name=value`` in the serve arguments, else ``$env``, else default."""
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(f"{name}="):
+            return arg.split("=", 1)[1]
+    return os.environ.get(env, default)
+
+
+def _serving(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _full_choice_later(
+    nextshow: str, marker: Path, args: list[str], running: list[subprocess.Popen[bytes]]
+) -> None:
+    """``nextshow retrain`` (snapshot, choice among every candidate with tuning, promotion
+    through the gate) once the server answers, at low priority so pages stay quick; the marker
+    goes when it has run to the end, whether the gate promoted its model or kept the first."""
+    host = _option(args, "--host", "NEXTSHOW_HOST", "127.0.0.1").replace("0.0.0.0", "127.0.0.1")
+    port = int(_option(args, "--port", "NEXTSHOW_PORT", "8000"))
+    deadline = time.monotonic() + 60  # a server that never answers must not hold it back forever
+    while not _serving(host, port) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    print("& nextshow retrain  (full model choice in the background)", flush=True)
+    nice = [tool, "-n", "10"] if (tool := shutil.which("nice")) else []
+    proc = subprocess.Popen([*nice, nextshow, "retrain"], cwd=ROOT)
+    running.append(proc)  # stopped with the server
+    if proc.wait() == 0:
+        marker.unlink(missing_ok=True)
+
+
 def cmd_run(args: list[str]) -> None:
-    """Schema upgrade, demo data on first run, a first model when none serves yet, then serve."""
+    """Schema upgrade, demo data on first run, a first model when none serves yet, then serve.
+
+    The first model is chosen among the quick candidates (``NEXTSHOW_CANDIDATE_MODELS=quick``:
+    the same protocol, validation and gate, fewer and faster models) so the first page comes in
+    seconds; the full choice runs in the background once the server is up and replaces it
+    through the gate when it is better. A candidate set or model set in the environment is
+    respected as it is (no quick first choice).
+    """
     ensure_venv("")
     nextshow = str(BIN / "nextshow")
     _run(nextshow, "db", "upgrade")  # the one step that migrates, under the migration lock
-    _run(nextshow, "demo")
-    status = subprocess.run(
-        [nextshow, "status", "--json"], check=True, capture_output=True, text=True, cwd=ROOT
+    status = json.loads(
+        subprocess.run(
+            [nextshow, "status", "--json"], check=True, capture_output=True, text=True, cwd=ROOT
+        ).stdout
     )
-    if json.loads(status.stdout)["production_model"] is None:
-        _run(nextshow, "train", "--promote")
-    _run(nextshow, "serve", *args)
+    if not status["ratings"]:
+        _run(nextshow, "demo")
+    marker = Path(status["home"]) / QUICK_MARKER
+    if status["production_model"] is None:
+        chosen = {"NEXTSHOW_CANDIDATE_MODELS", "NEXTSHOW_DEFAULT_MODEL"} & set(os.environ)
+        env = None if chosen else {**os.environ, "NEXTSHOW_CANDIDATE_MODELS": "quick"}
+        _run(nextshow, "train", "--promote", env=env)
+        if not chosen:
+            marker.write_text("the production model came from the quick candidate set\n")
+    later: list[subprocess.Popen[bytes]] = []
+    if marker.exists():
+        threading.Thread(
+            target=_full_choice_later, args=(nextshow, marker, args, later), daemon=True
+        ).start()
+    try:
+        _run(nextshow, "serve", *args)
+    finally:
+        for proc in later:
+            if proc.poll() is None:
+                proc.terminate()
 
 
 def cmd_test(args: list[str]) -> None:

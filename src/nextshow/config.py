@@ -43,7 +43,8 @@ class Settings(BaseSettings):
         description="Optional override: train this model instead of letting the pipeline choose.",
     )
     candidate_models: str = Field(
-        default="all", description="Models the pipeline chooses among: 'all' or 'a,b,c'."
+        default="all",
+        description="Models the pipeline chooses among: 'all', 'quick' (the fast ones) or 'a,b,c'.",
     )
     eval_split: Literal["auto", "global-time", "user-time", "random"] = Field(
         default="auto",
