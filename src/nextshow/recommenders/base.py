@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 SEED = 42
 MAX_BECAUSE = 3
+SCORE_BLOCK = 1 << 23  # dense scores per block of top_n_batch
 
 # What a subclass puts in an artifact: named dense arrays or CSR matrices.
 State = dict[str, "np.ndarray | sp.csr_matrix"]
@@ -369,7 +370,7 @@ class Recommender(ABC):
                 results.append(self._select(scores[j].copy(), row, excls[start + j], n))
         return results
 
-    def top_n_batch(self, rows: sp.csr_matrix, n: int = 10, *, chunk: int = 1024) -> np.ndarray:
+    def top_n_batch(self, rows: sp.csr_matrix, n: int = 10) -> np.ndarray:
         """The show indices ``recommend_batch`` would return, for the users whose liked shows are
         the rows of ``rows`` (an indicator CSR, n_users x n_shows), as one (n_users x n) array
         padded with -1. Whole blocks at once: no per-user Python, no reasons; for evaluations.
@@ -379,6 +380,8 @@ class Recommender(ABC):
         if rows.shape[1] != self.n_shows_:
             raise ValueError(f"rows have {rows.shape[1]} columns, the model {self.n_shows_} shows")
         rows = indicator_rows(rows)
+        # Blocks of about 8M scores (64 MB, a few copies while ranking) whatever the catalogue.
+        chunk = min(4096, max(64, SCORE_BLOCK // max(1, self.n_shows_)))
         out = np.empty((rows.shape[0], n), dtype=np.int64)
         for start in range(0, rows.shape[0], chunk):
             block = rows[start : start + chunk]
