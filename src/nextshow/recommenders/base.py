@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 SEED = 42
 MAX_BECAUSE = 3
-SCORE_BLOCK = 1 << 23  # dense scores per block of top_n_batch
+SCORE_BLOCK = 1 << 21  # dense scores per block of top_n_batch (16 MB of float64)
 
 # What a subclass puts in an artifact: named dense arrays or CSR matrices.
 State = dict[str, "np.ndarray | sp.csr_matrix"]
@@ -138,16 +138,17 @@ def top_n(scores: np.ndarray, n: int) -> np.ndarray:
     return allowed[order]
 
 
-def top_n_rows(scores: np.ndarray, n: int) -> np.ndarray:
+def top_n_rows(scores: np.ndarray, n: int, *, overwrite: bool = False) -> np.ndarray:
     """``top_n`` of every row of ``scores`` at once: (rows x n) int64 show indices, highest first,
-    ties by the lower index, -1 past a row's last finite score.
+    ties by the lower index, -1 past a row's last finite score. ``overwrite``: ``scores`` may be
+    used as scratch space (one block-sized copy less).
 
     One ``argpartition`` over the block finds each row's n best; when a row's n-th best value is
     tied with more shows than fit, that row alone is sorted stably, so ties resolve exactly as
     ``top_n`` resolves them.
     """
     n_rows, n_cols = scores.shape
-    worst = np.negative(scores)  # ascending: best first
+    worst = np.negative(scores, out=scores if overwrite else None)  # ascending: best first
     worst[worst == -np.inf] = np.inf  # +inf scores are not finite: never chosen (as top_n)
     if n_cols == 0 or n_rows == 0:
         return np.full((n_rows, n), -1, dtype=np.int64)
@@ -380,7 +381,7 @@ class Recommender(ABC):
         if rows.shape[1] != self.n_shows_:
             raise ValueError(f"rows have {rows.shape[1]} columns, the model {self.n_shows_} shows")
         rows = indicator_rows(rows)
-        # Blocks of about 8M scores (64 MB, a few copies while ranking) whatever the catalogue.
+        # Blocks of about 2M scores (16 MB, a few copies while ranking) whatever the catalogue.
         chunk = min(4096, max(64, SCORE_BLOCK // max(1, self.n_shows_)))
         out = np.empty((rows.shape[0], n), dtype=np.int64)
         for start in range(0, rows.shape[0], chunk):
@@ -392,7 +393,7 @@ class Recommender(ABC):
                 raise RuntimeError(f"{self!r} produced NaN scores")
             owners = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
             scores[owners, block.indices] = -np.inf  # liked shows are never recommended
-            out[start : start + block.shape[0]] = top_n_rows(scores, n)
+            out[start : start + block.shape[0]] = top_n_rows(scores, n, overwrite=True)
         return out
 
     @staticmethod
