@@ -85,23 +85,40 @@ def _serving(host: str, port: int) -> bool:
         return False
 
 
-def _full_choice_later(
-    nextshow: str, marker: Path, args: list[str], running: list[subprocess.Popen[bytes]]
-) -> None:
+class _FullChoiceLater:
     """``nextshow retrain`` (snapshot, choice among every candidate with tuning, promotion
     through the gate) once the server answers, at low priority so pages stay quick; the marker
-    goes when it has run to the end, whether the gate promoted its model or kept the first."""
-    host = _option(args, "--host", "NEXTSHOW_HOST", "127.0.0.1").replace("0.0.0.0", "127.0.0.1")
-    port = int(_option(args, "--port", "NEXTSHOW_PORT", "8000"))
-    deadline = time.monotonic() + 60  # a server that never answers must not hold it back forever
-    while not _serving(host, port) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    print("& nextshow retrain  (full model choice in the background)", flush=True)
-    nice = [tool, "-n", "10"] if (tool := shutil.which("nice")) else []
-    proc = subprocess.Popen([*nice, nextshow, "retrain"], cwd=ROOT)
-    running.append(proc)  # stopped with the server
-    if proc.wait() == 0:
-        marker.unlink(missing_ok=True)
+    goes when it has run to the end, whether the gate promoted its model or kept the first.
+    Stopped with the server: a retrain that would start after that never does."""
+
+    def __init__(self, nextshow: str, marker: Path, args: list[str]) -> None:
+        self.nextshow, self.marker, self.args = nextshow, marker, args
+        self.lock = threading.Lock()
+        self.stopped = False
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def run(self) -> None:
+        host = _option(self.args, "--host", "NEXTSHOW_HOST", "127.0.0.1")
+        host = host.replace("0.0.0.0", "127.0.0.1")
+        port = int(_option(self.args, "--port", "NEXTSHOW_PORT", "8000"))
+        deadline = time.monotonic() + 60  # a server that never answers must not hold it back
+        while not _serving(host, port) and time.monotonic() < deadline and not self.stopped:
+            time.sleep(0.5)
+        nice = [tool, "-n", "10"] if (tool := shutil.which("nice")) else []
+        with self.lock:
+            if self.stopped:
+                return
+            print("& nextshow retrain  (full model choice in the background)", flush=True)
+            self.proc = subprocess.Popen([*nice, self.nextshow, "retrain"], cwd=ROOT)
+        if self.proc.wait() == 0:
+            self.marker.unlink(missing_ok=True)
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopped = True
+            if self.proc is not None and self.proc.poll() is None:
+                self.proc.terminate()
+                self.proc.wait()
 
 
 def cmd_run(args: list[str]) -> None:
@@ -130,17 +147,14 @@ def cmd_run(args: list[str]) -> None:
         _run(nextshow, "train", "--promote", env=env)
         if not chosen:
             marker.write_text("the production model came from the quick candidate set\n")
-    later: list[subprocess.Popen[bytes]] = []
-    if marker.exists():
-        threading.Thread(
-            target=_full_choice_later, args=(nextshow, marker, args, later), daemon=True
-        ).start()
+    later = _FullChoiceLater(nextshow, marker, args) if marker.exists() else None
+    if later is not None:
+        threading.Thread(target=later.run, daemon=True).start()
     try:
         _run(nextshow, "serve", *args)
     finally:
-        for proc in later:
-            if proc.poll() is None:
-                proc.terminate()
+        if later is not None:
+            later.stop()
 
 
 def cmd_test(args: list[str]) -> None:

@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/bench_first_start.py [--starts 2] [--port 8765]
 
+``NEXTSHOW_BENCH_ROOT``: another checkout's dev.py to run (a before/after comparison).
+
 Runs the README's command itself (``python3 dev.py run --port P``, the install already done) with
 ``NEXTSHOW_HOME`` in a fresh temporary folder, and polls ``GET /`` until the first page answers
 200; then stops the server (SIGINT, as Ctrl-C) and starts it again on the same home, which now
@@ -27,7 +29,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(os.environ.get("NEXTSHOW_BENCH_ROOT") or Path(__file__).resolve().parents[1])
 TARGETS = {1: 30.0}  # first start; every later start: LATER_TARGET
 LATER_TARGET = 5.0
 
@@ -43,6 +45,18 @@ def _page_up(port: int) -> bool:
             return response.status == 200
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return False
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    """SIGINT to the run's process group (as Ctrl-C), SIGKILL after 30 s."""
+    try:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=30)
+    except ProcessLookupError:  # it had already exited
+        proc.wait()
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def one_start(home: str, port: int, timeout: float) -> tuple[float, list[tuple[str, float]]]:
@@ -80,12 +94,7 @@ def one_start(home: str, port: int, timeout: float) -> tuple[float, list[tuple[s
             time.sleep(0.1)
         ready = time.perf_counter() - started
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        _stop(proc)
         reader.join(timeout=5)
     return ready, steps
 
