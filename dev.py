@@ -18,8 +18,11 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import threading
+import time
 import venv
 from pathlib import Path
 
@@ -93,23 +96,102 @@ def _status(nextshow: str, env: dict[str, str] | None) -> dict:
     return json.loads(out.stdout)
 
 
+# In NEXTSHOW_HOME while the production model is the first start's quick choice: a full choice
+# is still owed, and each start retries it in the background until one has run to the end.
+QUICK_MARKER = "first-model-quick-choice"
+
+
+def _option(args: list[str], name: str, env: str, default: str) -> str:
+    """``--name value`` or ``--name=value`` in the serve arguments, else ``$env``, else default."""
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(f"{name}="):
+            return arg.split("=", 1)[1]
+    return os.environ.get(env, default)
+
+
+def _serving(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+class _FullChoiceLater:
+    """``nextshow retrain`` (snapshot, choice among every candidate with tuning, promotion
+    through the gate) once the server answers, at low priority so pages stay quick; the marker
+    goes when it has run to the end, whether the gate promoted its model or kept the first.
+    Stopped with the server: a retrain that would start after that never does."""
+
+    def __init__(self, nextshow: str, marker: Path, args: list[str], env: dict[str, str]) -> None:
+        self.nextshow, self.marker, self.args, self.env = nextshow, marker, args, env
+        self.lock = threading.Lock()
+        self.stopped = False
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def run(self) -> None:
+        host = _option(self.args, "--host", "NEXTSHOW_HOST", "127.0.0.1")
+        host = host.replace("0.0.0.0", "127.0.0.1")
+        port = int(_option(self.args, "--port", "NEXTSHOW_PORT", "8000"))
+        deadline = time.monotonic() + 60  # a server that never answers must not hold it back
+        while not _serving(host, port) and time.monotonic() < deadline and not self.stopped:
+            time.sleep(0.5)
+        nice = [tool, "-n", "10"] if (tool := shutil.which("nice")) else []
+        with self.lock:
+            if self.stopped:
+                return
+            print("& nextshow retrain  (full model choice in the background)", flush=True)
+            self.proc = subprocess.Popen([*nice, self.nextshow, "retrain"], cwd=ROOT, env=self.env)
+        if self.proc.wait() == 0:
+            self.marker.unlink(missing_ok=True)
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopped = True
+            if self.proc is not None and self.proc.poll() is None:
+                self.proc.terminate()
+                self.proc.wait()
+
+
 def cmd_run(args: list[str]) -> None:
     """Schema upgrade, data on first run (the demo films, or with --tv IMDb's TV datasets), a
-    first model when none serves yet, then serve."""
+    first model when none serves yet, then serve.
+
+    The demo's first model is chosen among the quick candidates (``NEXTSHOW_CANDIDATE_MODELS=
+    quick``: the same protocol, validation and gate, fewer and faster models) so the first page
+    comes in seconds; the full choice runs in the background once the server is up and replaces
+    it through the gate when it is better. A candidate set or model set in the environment (the
+    TV path sets the hybrid) is respected as it is (no quick first choice).
+    """
     tv = "--tv" in args
     args = [a for a in args if a != "--tv"]
     ensure_venv("")
-    env = tv_env() if tv else None
+    env = tv_env() if tv else dict(os.environ)
     nextshow = str(BIN / "nextshow")
     _run(nextshow, "db", "upgrade", env=env)  # the one step that migrates, under the lock
-    if not tv:
-        _run(nextshow, "demo")
-    elif _status(nextshow, env)["shows"] == 0:
+    status = _status(nextshow, env)
+    if not tv and not status["ratings"]:
+        _run(nextshow, "demo", env=env)
+    elif tv and status["shows"] == 0:
         # Malformed lines in IMDb's files are reported (exit 1) and skipped, never fatal.
         _run(nextshow, "collect", "imdb-datasets", "--datasets", "tv", env=env, ok=(0, 1))
-    if _status(nextshow, env)["production_model"] is None:
-        _run(nextshow, "train", "--promote", env=env)
-    _run(nextshow, "serve", *args, env=env)
+    marker = Path(status["home"]) / QUICK_MARKER
+    if status["production_model"] is None:
+        chosen = {"NEXTSHOW_CANDIDATE_MODELS", "NEXTSHOW_DEFAULT_MODEL"} & set(env)
+        first = env if chosen else {**env, "NEXTSHOW_CANDIDATE_MODELS": "quick"}
+        _run(nextshow, "train", "--promote", env=first)
+        if not chosen:
+            marker.write_text("the production model came from the quick candidate set\n")
+    later = _FullChoiceLater(nextshow, marker, args, env) if marker.exists() else None
+    if later is not None:
+        threading.Thread(target=later.run, daemon=True).start()
+    try:
+        _run(nextshow, "serve", *args, env=env)
+    finally:
+        if later is not None:
+            later.stop()
 
 
 def cmd_test(args: list[str]) -> None:

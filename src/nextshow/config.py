@@ -43,7 +43,8 @@ class Settings(BaseSettings):
         description="Optional override: train this model instead of letting the pipeline choose.",
     )
     candidate_models: str = Field(
-        default="all", description="Models the pipeline chooses among: 'all' or 'a,b,c'."
+        default="all",
+        description="Models the pipeline chooses among: 'all', 'quick' (the fast ones) or 'a,b,c'.",
     )
     eval_split: Literal["auto", "global-time", "user-time", "random"] = Field(
         default="auto",
@@ -52,6 +53,11 @@ class Settings(BaseSettings):
     )
     train_time_budget: float = Field(
         default=1800.0, gt=0.0, description="Seconds for tuning every candidate model."
+    )
+    eval_max_test_users: int = Field(
+        default=5000,
+        ge=0,
+        description="Test users scored per split, a seeded sample (0: every test user).",
     )
     gate_metric: str = Field(default="ndcg@10", description="Metric the promotion gate compares.")
     gate_tolerance: float = Field(

@@ -148,3 +148,14 @@ def test_time_budget_skips_the_candidates_that_start_after_it() -> None:
     )
     assert [m.model for m in result.models] == ["popularity"]  # the first always starts
     assert all("time budget" in s.reason for s in result.skipped)
+
+
+def test_quick_candidates_are_known_fast_models_with_the_floor_reference() -> None:
+    """``quick`` (a first start's choice) keeps "all"'s order and includes popularity, whose
+    coverage sets the floor; the multi-fit and dense models wait for the full choice."""
+    quick = parse_model_names("quick")
+    assert quick == [name for name in parse_model_names("all") if name in quick]
+    assert "popularity" in quick
+    assert not {"ease", "blend", "ranker", "als"} & set(quick)
+    result = run_evaluation(_interactions(seed=5), quick, protocol=Protocol(tune=False))
+    assert result.selected in quick

@@ -107,3 +107,34 @@ def test_bad_protocol_values_are_refused() -> None:
         make_holdout("weekly")
     assert Protocol().with_changes(k=5).k == 5
     assert Protocol().as_dict()["seed"] == 42
+
+
+def test_a_sample_that_holds_every_test_user_changes_nothing() -> None:
+    from nextshow.evaluation.protocol import run_evaluation
+    from tests.evaluation.test_evaluate import _interactions
+
+    data = _interactions()
+    everyone = Protocol(tune=False, max_test_users=None)
+    n_test = len(everyone.split_likes(data).test_users)
+    covering = Protocol(tune=False, max_test_users=n_test)
+    a = run_evaluation(data, ["popularity", "itemknn"], protocol=everyone)
+    b = run_evaluation(data, ["popularity", "itemknn"], protocol=covering)
+    assert [m.metrics for m in a.models] == [m.metrics for m in b.models]
+    assert a.split == b.split and a.split["eligible_test_users"] == n_test
+
+
+def test_the_sample_is_seeded_sized_and_reported() -> None:
+    data = _data()
+    full = Protocol(max_test_users=None).split_likes(data)
+    size = len(full.test_users) // 2
+    a, validation = Protocol(max_test_users=size).splits(data)
+    b = Protocol(max_test_users=size).split_likes(data)
+    c = Protocol(max_test_users=size, seed=7).split_likes(data)
+    assert len(a.test_users) == size and np.array_equal(a.test_users, b.test_users)
+    assert not np.array_equal(a.test_users, c.test_users)
+    assert set(a.test_users.tolist()) <= set(full.test_users.tolist())
+    assert (a.train != full.train).nnz == 0  # training does not depend on the sample
+    assert a.describe()["eligible_test_users"] == len(full.test_users)
+    assert len(validation.test_users) <= size
+    with pytest.raises(ValueError, match="max_test_users"):
+        Protocol(max_test_users=0)

@@ -166,3 +166,29 @@ def test_same_file_imported_by_two_processes_gives_the_same_snapshot(tmp_path):
         snapshot = run_cli("snapshot", "--json", env=env, check=True)
         ids.append(json.loads(snapshot.stdout)["id"])
     assert ids[0] == ids[1]
+
+
+def test_small_chunks_give_the_same_counts_and_cutoff(store, tmp_path, monkeypatch):
+    """Users and shows spanning chunk boundaries, a rating and a time unknown, a web like newer
+    than the rest: the streamed summary equals the database's own counts."""
+    from sqlalchemy import func
+
+    from nextshow.db.models import FEEDBACK_SOURCE
+    from nextshow.registry import table_export
+
+    _seed(store, [*ROWS, ("u3", "The Wire", 9, None), ("u4", "Friends", 8, 400)])
+    with store.sessions() as s, s.begin():
+        s.scalars(select(Rating).where(Rating.rated_at.is_(None))).one().rating = None
+        newest = s.scalars(select(Rating).where(Rating.rating == 8).order_by(Rating.user_id))
+        newest.all()[-1].source = FEEDBACK_SOURCE  # u4's like at 400 is a web like
+    whole, _ = _export(store, ArtifactStore((tmp_path / "a").as_uri()))
+    monkeypatch.setattr(table_export, "CHUNK_ROWS", 2)
+    chunked, _ = _export(store, ArtifactStore((tmp_path / "b").as_uri()))
+    with store.sessions() as s:
+        users = s.scalar(select(func.count(func.distinct(Rating.user_id))))
+        likes = s.scalar(select(func.count()).select_from(Rating).where(Rating.liked))
+    assert (chunked.rows, chunked.users, chunked.likes) == (7, users, likes) == (7, 4, 6)
+    assert chunked.cutoff == whole.cutoff == 300  # the web like at 400 does not move it
+    data = read_snapshot(ArtifactStore((tmp_path / "b").as_uri()), chunked.id)
+    assert data.ratings.column("rating").null_count == 1
+    assert data.ratings.column("rated_at").null_count == 1

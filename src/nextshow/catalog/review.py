@@ -159,11 +159,19 @@ def adopt_imdb_twins(session: Session) -> list[tuple[int, int]]:
 
 def clients_per_pending_show(session: Session) -> dict[int, int]:
     """Pending show id -> distinct client addresses whose answered requests liked it."""
+    # The pending ids first: the ratings are then reached through their show index. Joined in
+    # one query, SQLite walked every like (1.6 s at 500,000 ratings) to find usually none.
+    pending = session.scalars(select(Show.id).where(Show.status == "pending")).all()
+    if not pending:
+        return {}
     rows = session.execute(
         select(Rating.show_id, func.count(func.distinct(PredictionRequest.client_key)))
         .join(PredictionRequest, PredictionRequest.user_id == Rating.user_id)
-        .join(Show, Show.id == Rating.show_id)
-        .where(Rating.liked, Show.status == "pending", PredictionRequest.client_key.is_not(None))
+        .where(
+            Rating.liked,
+            Rating.show_id.in_(pending),
+            PredictionRequest.client_key.is_not(None),
+        )
         .group_by(Rating.show_id)
     ).all()
     return {int(show_id): int(n) for show_id, n in rows}

@@ -1,7 +1,8 @@
 """The evaluation protocol's command-line options, defined once for `evaluate` and `train`.
 
 The options become one ``protocol`` argument (``evaluation.protocol_spec.Protocol``) built on
-the settings (``NEXTSHOW_EVAL_SPLIT``, ``NEXTSHOW_TRAIN_TIME_BUDGET``), the same object the
+the settings (``NEXTSHOW_EVAL_SPLIT``, ``NEXTSHOW_TRAIN_TIME_BUDGET``,
+``NEXTSHOW_EVAL_MAX_TEST_USERS``), the same object the
 triggers, the admin retrain and the gate build, so every path measures the same way.
 """
 
@@ -19,7 +20,8 @@ SPLITS = ("auto", "global-time", "user-time", "random")
 
 
 def protocol_options(command: Callable[..., None]) -> Callable[..., None]:
-    """Add --split, --k, --min-likes, --no-tune and --time-budget; pass ``protocol=``.
+    """Add --split, --k, --min-likes, --no-tune, --time-budget and --test-users; pass
+    ``protocol=``.
 
     Goes below ``pass_app``: the wrapped command's first argument is the ``AppContext``.
     """
@@ -33,6 +35,7 @@ def protocol_options(command: Callable[..., None]) -> Callable[..., None]:
         min_likes: int,
         no_tune: bool,
         time_budget: float | None,
+        test_users: int | None,
         **kwargs: Any,
     ) -> None:
         from nextshow.pipeline.train import protocol_from_settings
@@ -42,6 +45,8 @@ def protocol_options(command: Callable[..., None]) -> Callable[..., None]:
             changes["split"] = split
         if time_budget is not None:
             changes["time_budget"] = time_budget
+        if test_users is not None:
+            changes["max_test_users"] = test_users or None
         try:
             protocol = protocol_from_settings(app.settings, **changes)
         except ValueError as err:
@@ -72,6 +77,13 @@ def protocol_options(command: Callable[..., None]) -> Callable[..., None]:
             type=click.FloatRange(min=1.0),
             default=None,
             help="Seconds for tuning every candidate (default: NEXTSHOW_TRAIN_TIME_BUDGET).",
+        ),
+        click.option(
+            "--test-users",
+            type=click.IntRange(min=0),
+            default=None,
+            help="Test users scored per split, a seeded sample; 0: all (default: "
+            "NEXTSHOW_EVAL_MAX_TEST_USERS, 5000).",
         ),
     ]
     for option in reversed(options):

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from nextshow.evaluation.beyond import beyond_accuracy
-from nextshow.evaluation.metrics import metric_key, score_users
+from nextshow.evaluation.metrics import metric_key
+from nextshow.evaluation.scoring import accuracy, as_relevant_csr, as_top_array, beyond
 from nextshow.evaluation.splits import Split
 from nextshow.progress import progress_bar
 from nextshow.recommenders import kinds
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 DEFAULT_K = 10
 DEFAULT_SEED = 42
 SEED_PARAMS = ("seed", "random_state")  # hyperparameter names models use for their seed
-BATCH_USERS = 256  # users per recommend_batch call: large enough to vectorise, small for memory
+BATCH_USERS = 2048  # users per scored block: large enough to vectorise, small for memory
 
 ModelFactory = Callable[..., Recommender]  # (**params) -> an unfitted model
 
@@ -75,8 +75,16 @@ def kind_factory(name: str) -> ModelFactory:
     return lambda **params: kinds.create(name, **params)
 
 
+# The candidate set of a first model (``"quick"``): every model whose fit is one sparse product
+# or a count (well under a second at the original scale, each grid point too), popularity
+# included since its coverage sets the choice's floor. Left out: ALS, BPR, EASE (a dense shows x
+# shows inversion), blend and ranker (several fits each); a full choice ("all") adds them later.
+QUICK_CANDIDATES = ("popularity", "recent-popularity", "itemknn", "rp3beta", "time-aware", "graph")
+
+
 def parse_model_names(text: str) -> list[str]:
-    """``"all"`` or ``"a,b,c"`` -> known model names, in the given (or alphabetical) order.
+    """``"all"``, ``"quick"`` (:data:`QUICK_CANDIDATES`) or ``"a,b,c"`` -> known model names, in
+    the given (or alphabetical) order.
 
     Unknown names raise ValueError listing the known ones, before any data is read.
     """
@@ -85,6 +93,8 @@ def parse_model_names(text: str) -> list[str]:
         if not known:
             raise ValueError("no recommender kinds are known")
         return known
+    if text.strip() == "quick":
+        return [name for name in known if name in QUICK_CANDIDATES]
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names:
         raise ValueError("--models needs 'all' or comma-separated model names")
@@ -110,21 +120,22 @@ def recommend_users(
     *,
     progress: bool = False,
     desc: str = "users",
-) -> list[list[int]]:
-    """Top-k show indices for each user, recommended from their training likes only.
+) -> np.ndarray:
+    """Top-k show indices of each user (rows; -1 pads a shorter list), recommended from their
+    training likes only.
 
-    Users go to ``recommend_batch`` in chunks: vectorised scoring where the model has it, and a
-    progress bar that moves.
+    The users' training rows go to ``top_n_batch`` in blocks: one sparse product and one
+    row-wise top-k per block, and a progress bar that moves.
     """
-    liked = [split.liked(int(u)) for u in users]
-    out: list[list[int]] = []
+    rows = split.train[np.asarray(users, dtype=np.int64)]
+    out = np.empty((rows.shape[0], k), dtype=np.int64)
     with progress_bar(
-        enabled=progress, total=len(liked), desc=desc, unit="user", leave=False
+        enabled=progress, total=rows.shape[0], desc=desc, unit="user", leave=False
     ) as bar:
-        for start in range(0, len(liked), BATCH_USERS):
-            chunk = liked[start : start + BATCH_USERS]
-            out.extend([r.show for r in recs] for recs in model.recommend_batch(chunk, k))
-            bar.update(len(chunk))
+        for start in range(0, rows.shape[0], BATCH_USERS):
+            block = rows[start : start + BATCH_USERS]
+            out[start : start + block.shape[0]] = model.top_n_batch(block, k)
+            bar.update(block.shape[0])
     return out
 
 
@@ -134,8 +145,8 @@ def train_popularity(train: sp.csr_matrix) -> np.ndarray:
 
 
 def score_lists(
-    recommendations: Sequence[Sequence[int]],
-    relevant: Sequence[Sequence[int]],
+    recommendations: Sequence[Sequence[int]] | np.ndarray,
+    relevant: Sequence[Sequence[int]] | sp.csr_matrix,
     popularity: np.ndarray,
     *,
     k: int,
@@ -147,11 +158,16 @@ def score_lists(
     The one scoring function of every engine and check (``evaluate``, the Spark engine's driver,
     the gate's frozen split), so their metrics are the same by construction. ``popularity`` is
     the training likes per show (``train_popularity``); its length is the number of shows.
+    ``recommendations``: lists, or a (users x k) array padded with -1; ``relevant``: lists, or
+    a CSR matrix with one row per user. Computed on whole arrays (:mod:`.scoring`).
     """
-    scores = score_users(recommendations, relevant, k, len(popularity))
+    n_shows = len(popularity)
+    top = as_top_array(recommendations, k)
+    held_out = as_relevant_csr(relevant, n_shows)
+    scores = accuracy(top, held_out, k, n_shows)
     users = int(scores.pop("users"))
     scores.pop("users_dropped")
-    scores.update(beyond_accuracy(recommendations, relevant, popularity, k, seed))
+    scores.update(beyond(top, held_out, popularity, k, seed))
     return scores, users
 
 
@@ -188,7 +204,7 @@ def evaluate(
         model, split, split.test_users, options.k, progress=options.progress, desc=model_name
     )
     recommend_seconds = time.perf_counter() - started
-    relevant = [split.held_out(int(u)) for u in split.test_users]
+    relevant = split.test[split.test_users]
     scores, users = score_lists(
         recommendations, relevant, train_popularity(split.train), k=options.k, seed=options.seed
     )

@@ -55,14 +55,21 @@ log = logging.getLogger(__name__)
 AUTO = "auto"
 SPLIT_CHOICES = (AUTO, *SPLIT_RULES)
 DEFAULT_TIME_BUDGET = 1800.0  # seconds for tuning every candidate when the pipeline chooses
+# Test users scored per split. Per-user NDCG@10 has a standard deviation around 0.3, so 5,000
+# users estimate a mean within about +-0.004 (one standard error): finer than the differences
+# the choice and the gate act on, and at 300,000 test users a 60x smaller scoring bill.
+DEFAULT_MAX_TEST_USERS = 5000
 
 
 @dataclass(frozen=True)
 class Protocol:
-    """How to evaluate: split rule, min likes, k, seed, tuning on or off, time budget.
+    """How to evaluate: split rule, min likes, k, seed, tuning on or off, time budget, sample.
 
     ``time_budget`` (seconds, ``None``: unlimited) bounds the tuning of a whole candidate set;
     a grid stops early once its share is spent and keeps the best point so far.
+    ``max_test_users`` (``None``: all) caps the test users scored on each split (test and
+    validation), drawn with ``seed`` (``Split.sampled``); the split itself, and so what every
+    model trains on, does not depend on it. The report gives both counts.
     """
 
     split: str = AUTO
@@ -72,6 +79,7 @@ class Protocol:
     tune: bool = True
     time_budget: float | None = DEFAULT_TIME_BUDGET
     test_fraction: float = DEFAULT_TEST_FRACTION
+    max_test_users: int | None = DEFAULT_MAX_TEST_USERS
 
     def __post_init__(self) -> None:
         if self.split not in SPLIT_CHOICES:
@@ -80,6 +88,8 @@ class Protocol:
             raise ValueError(f"k must be in [1, 1000], got {self.k}")
         if self.time_budget is not None and not self.time_budget > 0:
             raise ValueError(f"time_budget must be > 0 seconds or None, got {self.time_budget}")
+        if self.max_test_users is not None and self.max_test_users < 1:
+            raise ValueError(f"max_test_users must be >= 1 or None, got {self.max_test_users}")
         make_holdout("random", self.min_likes, self.test_fraction, self.seed)  # checks both
 
     def rule_for(self, has_timestamps: bool) -> str:
@@ -104,14 +114,20 @@ class Protocol:
         return make_holdout(rule, self.min_likes, fraction, self.seed)
 
     def split_likes(self, interactions: Any) -> Split:
-        """The test split of ``interactions`` (anything with ``likes`` and ``timestamps``)."""
+        """The test split of ``interactions`` (anything with ``likes`` and ``timestamps``),
+        scored on the protocol's sample of its test users."""
         holdout = self.holdout(interactions.timestamps is not None)
-        return holdout.split(interactions.likes, interactions.timestamps)
+        split = holdout.split(interactions.likes, interactions.timestamps)
+        return split.sampled(self.max_test_users, self.seed)
+
+    def validation(self, split: Split) -> Split:
+        """The validation split carved from ``split``'s training part only, sampled alike."""
+        return validation_split(split).sampled(self.max_test_users, self.seed)
 
     def splits(self, interactions: Any) -> tuple[Split, Split]:
         """(test split, validation split carved from its training part only)."""
         split = self.split_likes(interactions)
-        return split, validation_split(split)
+        return split, self.validation(split)
 
     def with_changes(self, **changes: Any) -> Protocol:
         """A copy with some fields changed (checked again)."""
@@ -187,7 +203,7 @@ def run_evaluation(
     factories = factories or {}
     options = RunOptions(k=protocol.k, seed=protocol.seed, progress=progress)
     split = protocol.split_likes(interactions)
-    validation = validation_split(split) if protocol.tune else None
+    validation = protocol.validation(split) if protocol.tune else None
     budget = protocol.time_budget
     deadline = time.monotonic() + budget if budget is not None else None
 

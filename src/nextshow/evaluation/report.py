@@ -118,6 +118,12 @@ def describe_protocol(result: EvaluationResult) -> str:
         ),
         f"Top-{result.k} recommendations from each test user's training likes; seed {result.seed}.",
     ]
+    eligible = split.get("eligible_test_users", split["test_users"])
+    if eligible != split["test_users"]:
+        lines.append(
+            f"Scored on a sample of {split['test_users']} of the {eligible} test users drawn "
+            f"with seed {result.seed} (the protocol's max_test_users); training is unchanged."
+        )
     keys = [metric_key(name, result.k) for name in TABLE_METRICS]
     lines.append("Metrics: " + "; ".join(f"{key}: {definition(key)}" for key in keys) + ".")
     if result.choice is not None:

@@ -14,7 +14,7 @@ Orientation: every matrix is CSR (n_users, n_shows) over the same users and show
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -42,6 +42,7 @@ class Split:
     test_fraction: float
     rule: str = "user-time"  # which holdout made it; validation_split applies the same one
     dropped: int = 0  # likes in neither part (global-time: other users' likes after the cut)
+    eligible_users: int | None = None  # test users before sampling (None: not sampled)
 
     @property
     def n_users(self) -> int:
@@ -66,11 +67,33 @@ class Split:
             "train_likes": int(self.train.nnz),
             "test_likes": int(self.test.nnz),
             "test_users": len(self.test_users),
+            "eligible_test_users": (
+                len(self.test_users) if self.eligible_users is None else self.eligible_users
+            ),
             "min_likes": self.min_likes,
             "test_fraction": self.test_fraction,
             "rule": self.rule,
             "dropped_likes": self.dropped,
         }
+
+    def sampled(self, max_users: int | None, seed: int = SEED) -> Split:
+        """The same split scored on at most ``max_users`` of its test users, drawn with ``seed``
+        (``sample_users``); the others' held-out likes stay out of training, so the sample's
+        metrics estimate the whole split's without bias. All users fit: ``self`` unchanged."""
+        if max_users is None or len(self.test_users) <= max_users:
+            return self
+        chosen = sample_users(self.test_users, max_users, seed)
+        return replace(self, test_users=chosen, eligible_users=len(self.test_users))
+
+
+def sample_users(users: np.ndarray, max_users: int, seed: int = SEED) -> np.ndarray:
+    """At most ``max_users`` of ``users`` (sorted), drawn without replacement with ``seed``: the
+    one sampling rule of both engines, so the same ids and seed give the same sample."""
+    users = np.asarray(users, dtype=np.int64)
+    if len(users) <= max_users:
+        return users
+    pick = make_rng(seed).choice(len(users), size=max_users, replace=False)
+    return np.sort(users[pick])
 
 
 def n_held_out(n_likes: np.ndarray | int, test_fraction: float) -> np.ndarray:

@@ -73,8 +73,13 @@ class TrainOptions:
 
 
 def protocol_from_settings(settings: Settings, **changes: Any) -> Protocol:
-    """The protocol every pipeline path uses: the settings' split and time budget, seed 42."""
-    base = Protocol(split=settings.eval_split, time_budget=settings.train_time_budget)
+    """The protocol every pipeline path uses: the settings' split, time budget and test-user
+    sample, seed 42."""
+    base = Protocol(
+        split=settings.eval_split,
+        time_budget=settings.train_time_budget,
+        max_test_users=settings.eval_max_test_users or None,
+    )
     return base.with_changes(**changes)
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 MAX_BECAUSE = 3
+SCORE_BLOCK = 1 << 21  # dense scores per block of top_n_batch (16 MB of float64)
 
 
 def liked_rows(liked_lists: Sequence[Sequence[int] | np.ndarray], n_shows: int) -> sp.csr_matrix:
@@ -52,4 +53,46 @@ def top_contributors(
         pos = np.flatnonzero(col > 0)
         order = pos[np.lexsort((liked[pos], -col[pos]))][:k]
         out.append(tuple(int(liked[i]) for i in order))
+    return out
+
+
+def top_n_rows(scores: np.ndarray, n: int, *, overwrite: bool = False) -> np.ndarray:
+    """``top_n`` of every row of ``scores`` at once: (rows x n) int64 show indices, highest first,
+    ties by the lower index, -1 past a row's last finite score. ``overwrite``: ``scores`` may be
+    used as scratch space (one block-sized copy less).
+
+    One ``argpartition`` over the block finds each row's n best; when a row's n-th best value is
+    tied with more shows than fit, that row alone is sorted stably, so ties resolve exactly as
+    ``top_n`` resolves them.
+    """
+    n_rows, n_cols = scores.shape
+    worst = np.negative(scores, out=scores if overwrite else None)  # ascending: best first
+    worst[worst == -np.inf] = np.inf  # +inf scores are not finite: never chosen (as top_n)
+    if n_cols == 0 or n_rows == 0:
+        return np.full((n_rows, n), -1, dtype=np.int64)
+    if n >= n_cols:
+        top = np.argsort(worst, axis=1, kind="stable")
+    else:
+        top = np.argpartition(worst, n - 1, axis=1)[:, :n]
+        values = np.take_along_axis(worst, top, axis=1)
+        top = np.take_along_axis(top, np.lexsort((top, values), axis=1), axis=1)
+        tied = np.flatnonzero((worst <= values.max(axis=1)[:, None]).sum(axis=1) > n)
+        if len(tied):
+            top[tied] = np.argsort(worst[tied], axis=1, kind="stable")[:, :n]
+    top = top.astype(np.int64)
+    top[np.isinf(np.take_along_axis(worst, top, axis=1))] = -1
+    if top.shape[1] < n:
+        top = np.hstack([top, np.full((n_rows, n - top.shape[1]), -1, dtype=np.int64)])
+    return top
+
+
+def indicator_rows(rows: sp.csr_matrix) -> sp.csr_matrix:
+    """A float64 1.0-per-entry copy of a CSR matrix's sparsity (sorted, no duplicates): what
+    ``_scores_batch`` expects, built from a slice of a likes matrix without any per-row work."""
+    out = sp.csr_matrix(
+        (np.ones(rows.nnz, dtype=np.float64), rows.indices.copy(), rows.indptr.copy()),
+        shape=rows.shape,
+    )
+    out.sum_duplicates()
+    out.data[:] = 1.0
     return out

@@ -15,7 +15,6 @@ import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -23,43 +22,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nextshow import __version__
-from nextshow.db.models import FEEDBACK_SOURCE, DatasetSnapshot, Person, Rating, Show, ShowCredit
+from nextshow.db.models import DatasetSnapshot, Rating, Show, ShowCredit
 from nextshow.registry.artifact_store import ArtifactStore
-
-CHUNK_ROWS = 100_000
-SHOWS_SCHEMA = pa.schema(
-    [
-        ("show_id", pa.int64()),
-        ("imdb_id", pa.string()),
-        ("title", pa.string()),
-        ("title_type", pa.string()),
-        ("start_year", pa.int32()),
-        ("end_year", pa.int32()),
-        ("genres", pa.string()),
-        ("imdb_rating", pa.float32()),
-        ("imdb_votes", pa.int64()),
-        ("user_submitted", pa.bool_()),
-    ]
-)
-# Who made and starred in each show (IMDb people datasets); written only when there are credits,
-# so a catalogue without them keeps the snapshot ids it always had.
-CREDITS_SCHEMA = pa.schema(
-    [
-        ("show_id", pa.int64()),
-        ("person_id", pa.int64()),
-        ("name", pa.string()),  # the nm id when name.basics was not imported
-        ("role", pa.string()),
-        ("ordering", pa.int32()),
-    ]
-)
-RATINGS_SCHEMA = pa.schema(
-    [
-        ("user_id", pa.int64()),
-        ("show_id", pa.int64()),
-        ("rating", pa.float32()),
-        ("liked", pa.bool_()),
-        ("rated_at", pa.int64()),  # unix seconds, null when unknown
-    ]
+from nextshow.registry.table_export import (
+    CHUNK_ROWS,
+    CREDITS_SCHEMA,
+    RATINGS_SCHEMA,
+    SHOWS_SCHEMA,
+    RatingsSummary,
+    credit_tables,
+    rating_tables,
+    show_tables,
 )
 
 
@@ -95,20 +68,6 @@ def _unix(value: datetime | None) -> int | None:
     return None if value is None else int(value.timestamp())
 
 
-def _batches(session: Session, query: Any, schema: pa.Schema, convert: Any) -> Iterator[pa.Table]:
-    """Stream ``query`` in chunks of CHUNK_ROWS rows as Arrow tables (bounded memory)."""
-    chunk: list[tuple[Any, ...]] = []
-    for row in session.execute(query.execution_options(yield_per=CHUNK_ROWS)):
-        chunk.append(convert(row))
-        if len(chunk) >= CHUNK_ROWS:
-            yield pa.Table.from_pylist(
-                [dict(zip(schema.names, r, strict=True)) for r in chunk], schema
-            )
-            chunk = []
-    if chunk:
-        yield pa.Table.from_pylist([dict(zip(schema.names, r, strict=True)) for r in chunk], schema)
-
-
 def _parquet_bytes(tables: Iterator[pa.Table], schema: pa.Schema) -> bytes:
     buffer = io.BytesIO()
     # Fixed options and no wall-clock metadata: the same rows give the same bytes.
@@ -125,52 +84,13 @@ def export_snapshot(
 
     Read in one transaction, so a concurrent import is either wholly in or wholly out.
     """
-    shows_query = select(
-        Show.id,
-        Show.imdb_id,
-        Show.title,
-        Show.title_type,
-        Show.start_year,
-        Show.end_year,
-        Show.genres,
-        Show.imdb_rating,
-        Show.imdb_votes,
-        Show.user_submitted,
-    ).order_by(Show.id)
-    ratings_query = select(
-        Rating.user_id, Rating.show_id, Rating.rating, Rating.liked, Rating.rated_at
-    ).order_by(Rating.user_id, Rating.show_id)
-
-    shows_bytes = _parquet_bytes(_batches(session, shows_query, SHOWS_SCHEMA, tuple), SHOWS_SCHEMA)
-    ratings_bytes = _parquet_bytes(
-        _batches(
-            session,
-            ratings_query,
-            RATINGS_SCHEMA,
-            lambda r: (r[0], r[1], r[2], bool(r[3]), _unix(r[4])),
-        ),
-        RATINGS_SCHEMA,
-    )
-    cutoff = _unix(
-        session.scalar(select(func.max(Rating.rated_at)).where(Rating.source != FEEDBACK_SOURCE))
-        or session.scalar(select(func.max(Rating.rated_at)))
-    )
+    shows_bytes = _parquet_bytes(show_tables(session), SHOWS_SCHEMA)
+    summary = RatingsSummary()
+    ratings_bytes = _parquet_bytes(rating_tables(session, summary), RATINGS_SCHEMA)
+    cutoff = summary.cutoff
     blobs = {"shows.parquet": shows_bytes, "ratings.parquet": ratings_bytes}
     if session.scalar(select(ShowCredit.show_id).limit(1)) is not None:
-        credits_query = (
-            select(
-                ShowCredit.show_id,
-                ShowCredit.person_id,
-                func.coalesce(Person.name, Person.imdb_id),
-                ShowCredit.role,
-                ShowCredit.ordering,
-            )
-            .join(Person, Person.id == ShowCredit.person_id)
-            .order_by(ShowCredit.show_id, ShowCredit.person_id, ShowCredit.role)
-        )
-        blobs["credits.parquet"] = _parquet_bytes(
-            _batches(session, credits_query, CREDITS_SCHEMA, tuple), CREDITS_SCHEMA
-        )
+        blobs["credits.parquet"] = _parquet_bytes(credit_tables(session), CREDITS_SCHEMA)
     files, snapshot_id = _content_id(blobs, like_threshold, cutoff)
     key = f"snapshots/{snapshot_id}"
 
@@ -179,22 +99,13 @@ def export_snapshot(
         _record(session, store, manifest)
         return manifest, False
 
-    counts = session.execute(
-        select(
-            func.count(),
-            func.count(func.distinct(Rating.user_id)),
-            func.count(func.distinct(Rating.show_id)),
-            func.max(Rating.updated_at),
-        )
-    ).one()
-    likes = session.scalar(select(func.count()).select_from(Rating).where(Rating.liked)) or 0
-    data_as_of = counts[3]
+    data_as_of = session.scalar(select(func.max(Rating.updated_at)))  # indexed
     manifest = SnapshotManifest(
         id=snapshot_id,
-        rows=int(counts[0]),
-        users=int(counts[1]),
+        rows=summary.rows,
+        users=summary.users,
         shows=int(session.scalar(select(func.count()).select_from(Show)) or 0),
-        likes=int(likes),
+        likes=summary.likes,
         like_threshold=like_threshold,
         data_as_of=data_as_of.isoformat() if data_as_of else None,
         created_at=datetime.now(UTC).isoformat(),

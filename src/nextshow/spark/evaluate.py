@@ -22,8 +22,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from nextshow.evaluation.evaluate import ModelEvaluation, recommend_users, score_lists
-from nextshow.evaluation.splits import DEFAULT_TEST_FRACTION, Split
-from nextshow.recommenders.base import Recommender, make_rng
+from nextshow.evaluation.splits import DEFAULT_TEST_FRACTION, Split, sample_users
+from nextshow.recommenders.base import Recommender
 from nextshow.spark.frames import COL, USER
 from nextshow.spark.split import SparkSplit
 
@@ -34,11 +34,7 @@ if TYPE_CHECKING:
 def sample_test_users(split: SparkSplit, max_users: int, seed: int) -> np.ndarray:
     """Sorted database ids of at most ``max_users`` test users, drawn with ``seed``."""
     table = split.test.select(USER).distinct().orderBy(USER).toArrow()
-    users = np.asarray(table.column(USER).to_numpy(), dtype=np.int64)
-    if len(users) <= max_users:
-        return users
-    pick = make_rng(seed).choice(len(users), size=max_users, replace=False)
-    return np.sort(users[pick])
+    return sample_users(table.column(USER).to_numpy(), max_users, seed)
 
 
 def _rows(spark: SparkSession, frame: DataFrame, users: np.ndarray, n_shows: int) -> sp.csr_matrix:
@@ -88,7 +84,7 @@ def score_sample(
     started = time.perf_counter()
     recommendations = recommend_users(model, sample, sample.test_users, k)
     recommend_seconds = time.perf_counter() - started
-    relevant = [sample.held_out(int(u)) for u in sample.test_users]
+    relevant = sample.test[sample.test_users]
     scores, users = score_lists(recommendations, relevant, popularity, k=k, seed=seed)
     return ModelEvaluation(
         model=model.name,
