@@ -78,13 +78,15 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def _wait_ready(base: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+def _wait_ready(
+    base: str, proc: subprocess.Popen, timeout: float = 90, probe: str = "/healthz"
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"server exited with {proc.returncode}")
         try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{base}{probe}", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
