@@ -44,7 +44,7 @@ class IdempotencyConflict(Exception):
     """An Idempotency-Key was reused with a different request body."""
 
 
-class _SqliteWriteGuard:
+class SqliteWriteGuard:
     """One writer at a time: a thread lock in the process, a ``flock`` across processes."""
 
     def __init__(self, database: str | None) -> None:
@@ -71,7 +71,7 @@ class _SqliteWriteGuard:
             self._lock.release()
 
 
-_WRITE_GUARDS: weakref.WeakKeyDictionary[Engine, _SqliteWriteGuard] = weakref.WeakKeyDictionary()
+_WRITE_GUARDS: weakref.WeakKeyDictionary[Engine, SqliteWriteGuard] = weakref.WeakKeyDictionary()
 _WRITE_GUARDS_LOCK = threading.Lock()
 
 
@@ -93,7 +93,7 @@ def write_guard(sessions: sessionmaker[Session]) -> contextlib.AbstractContextMa
     with _WRITE_GUARDS_LOCK:
         guard = _WRITE_GUARDS.get(engine)
         if guard is None:
-            guard = _WRITE_GUARDS[engine] = _SqliteWriteGuard(engine.url.database)
+            guard = _WRITE_GUARDS[engine] = SqliteWriteGuard(engine.url.database)
     return guard
 
 
