@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import UTC, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from nextshow.db.models import FEEDBACK_SOURCE, PredictionRequest, Rating, User, utcnow
@@ -184,6 +184,9 @@ def record_likes(session: Session, *, user_id: int, show_ids: Sequence[int]) -> 
     """
     if not show_ids:
         return
+    # In key order: two transactions liking the same shows for one user (PostgreSQL, two
+    # requests of a named user) then lock the rows in the same order and cannot deadlock.
+    show_ids = sorted(set(show_ids))
     now = utcnow()
     stmt = conflict_insert(session, Rating.__table__)
     stmt = stmt.on_conflict_do_update(
@@ -224,36 +227,43 @@ def process_request(
     """
     # Read and compute outside any write transaction: on SQLite the database-wide write lock is
     # then held only for the few statements below, not while the model scores.
-    with sessions() as session:
-        request = session.get(PredictionRequest, request_id)
-        if request is None:
-            log.warning("prediction %s does not exist", request_id)
-            return None
-        if request.status != "pending":
-            return request.status
-        liked = liked_ids(InputMatches.validate_json(request.matches))
-        result = answer(model, liked, request.n)
-    with write_guard(sessions), sessions() as session, session.begin():
-        # FOR UPDATE (PostgreSQL) makes a second delivery wait and then see "done"; on SQLite
-        # the first write takes the database lock, and ON CONFLICT keeps likes single anyway.
-        request = session.get(PredictionRequest, request_id, with_for_update=True)
-        if request is None:
-            return None
-        if request.status != "pending":
-            return request.status
-        request.attempts += 1
-        if request.user_external_id is None:
-            external_id, anonymous = f"anon:{request.id}", True
-        else:
-            external_id, anonymous = request.user_external_id, False
+    request = read_request(sessions, request_id)
+    if request is None:
+        log.warning("prediction %s does not exist", request_id)
+        return None
+    if request.status != "pending":
+        return request.status
+    liked = liked_ids(InputMatches.validate_json(request.matches))
+    result = answer(model, liked, request.n)
+    if request.user_external_id is None:
+        external_id, anonymous = f"anon:{request.id}", True
+    else:
+        external_id, anonymous = request.user_external_id, False
+    table = PredictionRequest.__table__
+    with write_guard(sessions), sessions() as session:
         user_id = ensure_user(session, external_id=external_id, anonymous=anonymous)
         record_likes(session, user_id=user_id, show_ids=liked)
-        request.user_id = user_id
-        request.results = result.model_dump_json()  # recommendations and the model
-        request.model_version_id = model.version_id
-        request.fallback = result.model.fallback
-        request.status = "done"
-        request.updated_at = utcnow()
+        # The status change is conditional: a second delivery that got here too (PostgreSQL:
+        # it waits on the row until the first commits, then sees "done") changes no row and
+        # rolls back. Its likes were no-ops anyway (ON CONFLICT), so none is recorded twice.
+        changed = session.execute(
+            update(table)
+            .where(table.c.id == request_id, table.c.status == "pending")
+            .values(
+                status="done",
+                attempts=table.c.attempts + 1,
+                user_id=user_id,
+                results=result.model_dump_json(),  # recommendations and the model
+                model_version_id=model.version_id,
+                fallback=result.model.fallback,
+                updated_at=utcnow(),
+            )
+        ).rowcount
+        if changed != 1:
+            session.rollback()
+            now = read_request(sessions, request_id)
+            return None if now is None else now.status
+        session.commit()
     log.debug("prediction %s done with %s", request_id, result.model)
     return "done"
 
@@ -306,6 +316,22 @@ def read_request(sessions: sessionmaker[Session], request_id: str) -> Any:
     A Core SELECT on a pooled connection: no session, unit of work or identity map to set up.
     """
     table = PredictionRequest.__table__
-    bind = sessions.kw["bind"]
-    with bind.connect() as conn:
+    with _read_engine(sessions.kw["bind"]).connect() as conn:
         return conn.execute(select(table).where(table.c.id == request_id)).first()
+
+
+def _read_engine(engine: Engine) -> Engine:
+    """``engine`` for single-statement reads: on PostgreSQL in autocommit.
+
+    A read in a transaction costs three round trips (BEGIN, SELECT, ROLLBACK when the
+    connection goes back to the pool); autocommit sends the SELECT alone. Clients poll status
+    many times per prediction. pysqlite begins no transaction for a SELECT: nothing to save.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine
+    # Kept on the engine (a weak map would hold it: the option engine refers to its parent).
+    read = engine.__dict__.get("_nextshow_autocommit")
+    if read is None:
+        read = engine.execution_options(isolation_level="AUTOCOMMIT")
+        engine.__dict__["_nextshow_autocommit"] = read
+    return read
