@@ -1,17 +1,28 @@
 """Service benchmark on loopback: sync latency and max rate, async POST -> done, peak RSS.
 
     .venv/bin/python benchmarks/bench_service.py [--home DIR] [--seconds 4]
-        [--worker-mode process|thread]
+        [--worker-mode process|thread] [--async-rates 50,150,250] [--no-sync]
+    .venv/bin/python benchmarks/bench_service.py --postgres URL --redis URL \
+        [--api-processes 2] [--worker-processes 2] ...
 
-Without ``--home`` it builds a store in a temporary folder (``nextshow demo`` and an item kNN
-model, promoted). It starts ``nextshow serve`` (API + worker, the SQLite default; the worker is
-a child process unless ``--worker-mode thread``) and drives it with an open-loop generator
-(requests are sent on a fixed schedule, whether or not earlier ones have answered, so queueing
-shows in the latency). Load generator and server share the machine's cores: the figures are a
-floor for a dedicated server. The generator is a minimal HTTP/1.1 client on asyncio (uvloop when
-installed) with a pool of keep-alive connections: a general-purpose client costs 1-2 ms of CPU
-per request, which at a few hundred requests/s takes the cores the server is measured on. Each
-step prints the rate actually achieved (requests started / schedule length) beside the target.
+Without ``--home`` (or with an empty one) it builds a store in a temporary folder (``nextshow
+demo`` and an item kNN model, promoted). It starts ``nextshow serve`` (API + worker, the SQLite
+default; the worker is a child process unless ``--worker-mode thread``), or with ``--postgres``
+and ``--redis`` the scale configuration (a fresh schema; N ``serve --no-worker`` processes that
+the async clients use in turn, as a load balancer would, and N ``nextshow worker`` processes),
+and drives it with an open-loop generator (requests are sent on a fixed schedule, whether or
+not earlier ones have answered, so queueing shows in the latency). Load generator and server
+share the machine's cores: the figures are a floor for a dedicated server. The generator is a
+minimal HTTP/1.1 client on asyncio (uvloop when installed) with a pool of keep-alive
+connections: a general-purpose client costs 1-2 ms of CPU per request, which at a few hundred
+requests/s takes the cores the server is measured on. Each step prints the rate actually
+achieved (requests started / schedule length) beside the target.
+
+Async steps: each client POSTs, then polls its status URL every 20 ms until done; one step per
+``--async-rates`` entry, 2 x ``--seconds`` long, after 1 s of untimed warm-up. Each prints
+p50/p99 from POST to done, the completions per second of wall time, and the CPU milliseconds
+per prediction of the API process(es), the worker process(es) and the load generator (from
+/proc: steadier than latency on a shared machine).
 """
 
 from __future__ import annotations
