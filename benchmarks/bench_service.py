@@ -219,11 +219,16 @@ async def bench(
             client = clients[next(turn) % len(clients)]
             t0 = time.perf_counter()
             status, data = await client.request("POST", "/api/predictions", {"shows": shows})
+            if status == 503:  # connection limit reached (overload): counted, not fatal
+                refused.append(1)
+                return
             assert status == 202, data
             url = json.loads(data)["status_url"]
             while True:
                 await asyncio.sleep(0.02)  # a brisk client; faster polling floods 2 cores
                 status, data = await client.request("GET", url)
+                if status == 503:
+                    continue
                 assert status == 200, (status, data)
                 body = json.loads(data)
                 if body["status"] != "pending":
@@ -231,12 +236,15 @@ async def bench(
                     break
             latencies.append((time.perf_counter() - t0) * 1000)
 
+        refused: list[int] = []
+
         # Warm up both processes (title matching, the worker's model and queries), untimed.
         await _open_loop(min(async_rates, default=50), 1.0, async_call)
         out["async"] = []
         for rate in async_rates:
             pids = groups or {}
             cpu0 = {name: sum(map(_cpu_seconds, p)) for name, p in pids.items()}
+            refused.clear()
             client0 = time.process_time()
             t0 = time.perf_counter()
             lat, achieved = await _open_loop(rate, seconds * 2, async_call)
@@ -248,7 +256,8 @@ async def bench(
             out["async"].append((rate, p50, p99, len(lat), achieved, done_rate))
             print(
                 f"  async {rate:4d} req/s (achieved {achieved:5.0f}): p50 {p50:6.0f} ms"
-                f"  p99 {p99:6.0f} ms  completed {len(lat)} ({done_rate:.0f}/s over the run)",
+                f"  p99 {p99:6.0f} ms  completed {len(lat)} ({done_rate:.0f}/s over the run)"
+                + (f", {len(refused)} POSTs refused (503)" if refused else ""),
                 flush=True,
             )
             print(f"    CPU ms per prediction: {per}", flush=True)
