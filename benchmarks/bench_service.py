@@ -1,17 +1,28 @@
 """Service benchmark on loopback: sync latency and max rate, async POST -> done, peak RSS.
 
     .venv/bin/python benchmarks/bench_service.py [--home DIR] [--seconds 4]
-        [--worker-mode process|thread]
+        [--worker-mode process|thread] [--async-rates 50,150,250] [--no-sync]
+    .venv/bin/python benchmarks/bench_service.py --postgres URL --redis URL \
+        [--api-processes 2] [--worker-processes 2] ...
 
-Without ``--home`` it builds a store in a temporary folder (``nextshow demo`` and an item kNN
-model, promoted). It starts ``nextshow serve`` (API + worker, the SQLite default; the worker is
-a child process unless ``--worker-mode thread``) and drives it with an open-loop generator
-(requests are sent on a fixed schedule, whether or not earlier ones have answered, so queueing
-shows in the latency). Load generator and server share the machine's cores: the figures are a
-floor for a dedicated server. The generator is a minimal HTTP/1.1 client on asyncio (uvloop when
-installed) with a pool of keep-alive connections: a general-purpose client costs 1-2 ms of CPU
-per request, which at a few hundred requests/s takes the cores the server is measured on. Each
-step prints the rate actually achieved (requests started / schedule length) beside the target.
+Without ``--home`` (or with an empty one) it builds a store in a temporary folder (``nextshow
+demo`` and an item kNN model, promoted). It starts ``nextshow serve`` (API + worker, the SQLite
+default; the worker is a child process unless ``--worker-mode thread``), or with ``--postgres``
+and ``--redis`` the scale configuration (a fresh schema; N ``serve --no-worker`` processes that
+the async clients use in turn, as a load balancer would, and N ``nextshow worker`` processes),
+and drives it with an open-loop generator (requests are sent on a fixed schedule, whether or
+not earlier ones have answered, so queueing shows in the latency). Load generator and server
+share the machine's cores: the figures are a floor for a dedicated server. The generator is a
+minimal HTTP/1.1 client on asyncio (uvloop when installed) with a pool of keep-alive
+connections: a general-purpose client costs 1-2 ms of CPU per request, which at a few hundred
+requests/s takes the cores the server is measured on. Each step prints the rate actually
+achieved (requests started / schedule length) beside the target.
+
+Async steps: each client POSTs, then polls its status URL every 20 ms until done; one step per
+``--async-rates`` entry, 2 x ``--seconds`` long, after 1 s of untimed warm-up. Each prints
+p50/p99 from POST to done, the completions per second of wall time, and the CPU milliseconds
+per prediction of the API process(es), the worker process(es) and the load generator (from
+/proc: steadier than latency on a shared machine).
 """
 
 from __future__ import annotations
@@ -68,6 +79,15 @@ def _peak_rss_mb(pid: int) -> float:
 def _children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -150,10 +170,20 @@ async def _open_loop(rate: float, seconds: float, call) -> tuple[list[float], fl
     return latencies, achieved
 
 
-async def bench(host: str, port: int, seconds: float) -> dict[str, object]:
+async def bench(
+    ports: list[int],
+    seconds: float,
+    async_rates: list[int],
+    sync: bool = True,
+    groups: dict[str, list[int]] | None = None,
+) -> dict[str, object]:
+    """The sync steps on the first port; async POSTs spread over every port, round robin (as a
+    load balancer would), each polled on the API that took it."""
     rng = random.Random(1)
-    out: dict[str, object] = {}
-    client = HttpClient(host, port)
+    out: dict[str, object] = {"sync": []}
+    clients = [HttpClient("127.0.0.1", port) for port in ports]
+    client = clients[0]
+    turn = iter(range(1 << 62))
     try:
 
         async def sync_call(latencies: list[float]) -> None:
@@ -168,7 +198,7 @@ async def bench(host: str, port: int, seconds: float) -> dict[str, object]:
             await sync_call([])
         rates = []
         cpu0, wall0 = time.process_time(), time.perf_counter()
-        for rate in (50, 100, 200, 300, 400, 600, 800):
+        for rate in (50, 100, 200, 300, 400, 600, 800) if sync else ():
             lat, achieved = await _open_loop(rate, seconds, sync_call)
             p50, p99 = _pct(lat, 0.5), _pct(lat, 0.99)
             rates.append((rate, p50, p99))
@@ -179,30 +209,78 @@ async def bench(host: str, port: int, seconds: float) -> dict[str, object]:
             )
             if p99 >= 20:
                 break
-        out["client_cpu"] = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
+        out["client_cpu"] = (time.process_time() - cpu0) / max(time.perf_counter() - wall0, 1e-9)
         ok = [r for r in rates if r[2] < 20]
         out["sync"] = rates
         out["max_rate"] = max((r[0] for r in ok), default=0)
 
         async def async_call(latencies: list[float]) -> None:
             shows = rng.sample(TITLES, rng.randint(1, 3))
+            client = clients[next(turn) % len(clients)]
             t0 = time.perf_counter()
             status, data = await client.request("POST", "/api/predictions", {"shows": shows})
+            if status == 503:  # connection limit reached (overload): counted, not fatal
+                refused.append(1)
+                return
             assert status == 202, data
             url = json.loads(data)["status_url"]
             while True:
                 await asyncio.sleep(0.02)  # a brisk client; faster polling floods 2 cores
-                body = json.loads((await client.request("GET", url))[1])
+                status, data = await client.request("GET", url)
+                if status == 503:
+                    continue
+                assert status == 200, (status, data)
+                body = json.loads(data)
                 if body["status"] != "pending":
                     assert body["status"] == "done", body
                     break
             latencies.append((time.perf_counter() - t0) * 1000)
 
-        lat, achieved = await _open_loop(50, seconds * 2, async_call)
-        out["async"] = (_pct(lat, 0.5), _pct(lat, 0.99), len(lat), achieved)
+        refused: list[int] = []
+
+        # Warm up both processes (title matching, the worker's model and queries), untimed.
+        await _open_loop(min(async_rates, default=50), 1.0, async_call)
+        out["async"] = []
+        for rate in async_rates:
+            pids = groups or {}
+            cpu0 = {name: sum(map(_cpu_seconds, p)) for name, p in pids.items()}
+            refused.clear()
+            client0 = time.process_time()
+            t0 = time.perf_counter()
+            lat, achieved = await _open_loop(rate, seconds * 2, async_call)
+            done_rate = len(lat) / (time.perf_counter() - t0)
+            p50, p99 = _pct(lat, 0.5), _pct(lat, 0.99)
+            cpu = {name: sum(map(_cpu_seconds, p)) - cpu0[name] for name, p in pids.items()}
+            cpu["load generator"] = time.process_time() - client0
+            per = ", ".join(f"{k} {v / max(len(lat), 1) * 1000:.2f}" for k, v in cpu.items())
+            out["async"].append((rate, p50, p99, len(lat), achieved, done_rate))
+            print(
+                f"  async {rate:4d} req/s (achieved {achieved:5.0f}): p50 {p50:6.0f} ms"
+                f"  p99 {p99:6.0f} ms  completed {len(lat)} ({done_rate:.0f}/s over the run)"
+                + (f", {len(refused)} POSTs refused (503)" if refused else ""),
+                flush=True,
+            )
+            print(f"    CPU ms per prediction: {per}", flush=True)
+            if p99 >= 10_000:  # far behind: a higher rate only queues more
+                break
     finally:
-        await client.close()
+        for each in clients:
+            await each.close()
     return out
+
+
+def _wait_ready(base: str, procs: list[subprocess.Popen[bytes]]) -> dict[str, object]:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            ready = httpx.get(f"{base}/readyz", timeout=1)
+            if ready.status_code == 200:
+                return ready.json()
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+            raise SystemExit("server did not start")
+        time.sleep(0.2)
 
 
 def main() -> None:
@@ -215,7 +293,24 @@ def main() -> None:
         default="process",
         help="nextshow serve --worker-mode: a worker child process, or threads in the API.",
     )
+    parser.add_argument(
+        "--async-rates",
+        default="50",
+        help="POST rates of the async steps, comma-separated (each 2 x --seconds; the steps "
+        "stop at the first p99 >= 10 s).",
+    )
+    parser.add_argument("--no-sync", action="store_true", help="Skip the sync steps.")
+    parser.add_argument(
+        "--postgres",
+        help="Scale configuration: this PostgreSQL (a fresh schema) with --redis, "
+        "--api-processes x `serve --no-worker` and --worker-processes x `nextshow worker`.",
+    )
+    parser.add_argument("--redis", help="Queue URL for the scale configuration.")
+    parser.add_argument("--api-processes", type=int, default=2)
+    parser.add_argument("--worker-processes", type=int, default=2)
     args = parser.parse_args()
+    if bool(args.postgres) != bool(args.redis):
+        parser.error("--postgres and --redis go together")
     home = args.home or Path(tempfile.mkdtemp(prefix="nextshow-bench-"))
     env = {
         **os.environ,
@@ -225,70 +320,94 @@ def main() -> None:
     }
     env.pop("NEXTSHOW_DATABASE_URL", None)
     env.pop("NEXTSHOW_QUEUE_URL", None)
-    if args.home is None:
-        _cli("demo", env=env)
-        _cli("train", "--model", "itemknn", "--no-tune", "--promote", env=env)
-    port = _port()
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "nextshow.cli", "serve", "--port", str(port)),
-            *("--worker-mode", args.worker_mode),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    drop = None
+    if args.postgres:
+        from bench_import import _pg_schema
+
+        env["NEXTSHOW_DATABASE_URL"], drop = _pg_schema(args.postgres)
+        env["NEXTSHOW_QUEUE_URL"] = args.redis
+        env["NEXTSHOW_QUEUE_NAME"] = f"bench-{os.getpid()}"
+    procs: list[subprocess.Popen[bytes]] = []
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit("server did not start")
-            time.sleep(0.2)
-        ready = httpx.get(f"{base}/readyz").json()["model"]
-        where = "a child process" if args.worker_mode == "process" else "threads in the API"
-        print(f"nextshow serve (API + worker as {where}, SQLite) on {os.cpu_count()} cores")
+        if args.postgres or not any(home.glob("*.db")):  # an empty home: build one
+            _cli("demo", env=env)
+            _cli("train", "--model", "itemknn", "--no-tune", "--promote", env=env)
+        ports = []
+        quiet = {"env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        cli = (sys.executable, "-m", "nextshow.cli")
+        if args.postgres:
+            for _ in range(args.api_processes):
+                ports.append(_port())
+                procs.append(
+                    subprocess.Popen(
+                        [*cli, "serve", "--port", str(ports[-1]), "--no-worker"], **quiet
+                    )
+                )
+            for _ in range(args.worker_processes):
+                procs.append(subprocess.Popen([*cli, "worker"], **quiet))
+            where = (
+                f"{args.api_processes} API + {args.worker_processes} worker processes, "
+                "PostgreSQL + Redis"
+            )
+        else:
+            ports.append(_port())
+            procs.append(
+                subprocess.Popen(
+                    [*cli, "serve", "--port", str(ports[0]), "--worker-mode", args.worker_mode],
+                    **quiet,
+                )
+            )
+            kind = "a child process" if args.worker_mode == "process" else "threads in the API"
+            where = f"API + worker as {kind}, SQLite"
+        for port in ports:
+            ready = _wait_ready(f"http://127.0.0.1:{port}", procs)["model"]
+        print(f"nextshow serve ({where}) on {os.cpu_count()} cores")
         print(f"model: version {ready['version']} ({ready['name']})")
+        rates = [int(r) for r in args.async_rates.split(",") if r]
+        if args.postgres:
+            groups = {
+                "API": [p.pid for p in procs[: args.api_processes]],
+                "workers": [p.pid for p in procs[args.api_processes :]],
+            }
+        else:
+            groups = {"API": [procs[0].pid], "worker": _children(procs[0].pid)}
+        run = bench(ports, args.seconds, rates, sync=not args.no_sync, groups=groups)
         try:
             import uvloop
         except ImportError:
-            result = asyncio.run(bench("127.0.0.1", port, args.seconds))
+            result = asyncio.run(run)
         else:
-            result = uvloop.run(bench("127.0.0.1", port, args.seconds))
-        workers = _children(server.pid)
-        rss_api = _peak_rss_mb(server.pid)
-        rss_workers = sum(_peak_rss_mb(pid) for pid in workers)
+            result = uvloop.run(run)
+        pids = [p.pid for p in procs] + [c for p in procs for c in _children(p.pid)]
+        rss = sum(_peak_rss_mb(pid) for pid in pids)
     finally:
-        server.terminate()
-        server.wait(timeout=20)
-    p50, p99, count, achieved = result["async"]  # type: ignore[misc]
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=20)
+        if drop is not None:
+            drop()
     print()
     print(f"{'measure':44s} {'nextshow':>14s}   original")
-    print(f"{'sync recommendations: max rate, p99 < 20 ms':44s} {result['max_rate']:>8} req/s   -")
-    best = [r for r in result["sync"] if r[0] == result["max_rate"]]  # type: ignore[union-attr]
-    if best:
-        print(f"{'  p50 / p99 at that rate':44s} {best[0][1]:5.1f} / {best[0][2]:4.1f} ms   -")
-    print(
-        f"{'async POST -> done at 50 req/s: p50 / p99':44s} {p50:5.0f} / {p99:4.0f} ms"
-        f"   often more than 30 s"
-    )
-    print(f"{'  predictions completed (achieved rate)':44s} {count:>8d}   ({achieved:.0f} req/s)")
-    if workers:
+    if result["sync"]:
         print(
-            f"{'peak RSS, API + worker process':44s} {rss_api + rss_workers:8.0f} MB"
-            f"   (API {rss_api:.0f} MB + worker {rss_workers:.0f} MB)"
+            f"{'sync recommendations: max rate, p99 < 20 ms':44s} {result['max_rate']:>8} req/s   -"
         )
-    else:
-        print(f"{'peak RSS, API process with worker threads':44s} {rss_api:8.0f} MB   -")
-    print(f"(load generator CPU during the sync steps: {result['client_cpu']:.0%} of one core)")
-    print(
-        f"(median of all sync steps p50: {statistics.median(r[1] for r in result['sync']):.2f} ms)"
-    )  # type: ignore[union-attr]
+        best = [r for r in result["sync"] if r[0] == result["max_rate"]]  # type: ignore[union-attr]
+        if best:
+            print(f"{'  p50 / p99 at that rate':44s} {best[0][1]:5.1f} / {best[0][2]:4.1f} ms   -")
+    for rate, p50, p99, count, achieved, done_rate in result["async"]:  # type: ignore[union-attr]
+        label = f"async POST -> done at {rate} req/s: p50 / p99"
+        print(f"{label:44s} {p50:5.0f} / {p99:4.0f} ms   often more than 30 s")
+        print(
+            f"{'  completed (achieved POST rate; done/s)':44s} {count:>8d}"
+            f"   ({achieved:.0f} req/s; {done_rate:.0f}/s)"
+        )
+    print(f"{'peak RSS, all server processes':44s} {rss:8.0f} MB   ({len(pids)} processes)")
+    if result["sync"]:
+        print(f"(load generator CPU during the sync steps: {result['client_cpu']:.0%} of one core)")
+        median = statistics.median(r[1] for r in result["sync"])  # type: ignore[union-attr]
+        print(f"(median of all sync steps p50: {median:.2f} ms)")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select, update
 
@@ -122,6 +124,34 @@ def test_prediction_round_trip_records_likes_once(client, trained):
     assert process_request(trained.sessions, holder_model, row.id) == "done"
     assert _web_likes(trained) == expected
     assert request_row(trained, row.id).attempts == 2
+
+
+def test_concurrent_deliveries_record_likes_once(client, trained):
+    # Two workers running the same task at the same moment (a re-enqueue racing the original):
+    # exactly one moves the request to done, the likes exist once, attempts counts one run.
+    row_id = str(uuid.uuid4())
+    matches = [
+        {"input": t, "status": "matched", "show": {"id": _show_id(trained, t), "title": t}}
+        for t in ("Show 1", "Show 2")
+    ]
+    with trained.sessions() as session, session.begin():
+        session.add(
+            PredictionRequest(id=row_id, inputs="{}", matches=json.dumps(matches), n=5, attempts=0)
+        )
+    model = client.app.state.services.holder.current
+    barrier = threading.Barrier(4)
+
+    def deliver() -> str | None:
+        barrier.wait()
+        return process_request(trained.sessions, model, row_id)
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = list(pool.map(lambda _: deliver(), range(4)))
+    assert statuses == ["done"] * 4
+    anon = f"anon:{row_id}"
+    likes = [(u, s) for u, s, _ in _web_likes(trained) if u == anon]
+    assert sorted(likes) == sorted((anon, _show_id(trained, t)) for t in ("Show 1", "Show 2"))
+    assert request_row(trained, row_id).attempts == 1
 
 
 def test_given_user_gets_one_like_per_show(client, trained):

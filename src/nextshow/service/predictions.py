@@ -17,11 +17,11 @@ import os
 import threading
 import uuid
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from nextshow.db.models import FEEDBACK_SOURCE, PredictionRequest, Rating, User, utcnow
@@ -44,7 +44,7 @@ class IdempotencyConflict(Exception):
     """An Idempotency-Key was reused with a different request body."""
 
 
-class _SqliteWriteGuard:
+class SqliteWriteGuard:
     """One writer at a time: a thread lock in the process, a ``flock`` across processes."""
 
     def __init__(self, database: str | None) -> None:
@@ -71,7 +71,7 @@ class _SqliteWriteGuard:
             self._lock.release()
 
 
-_WRITE_GUARDS: weakref.WeakKeyDictionary[Engine, _SqliteWriteGuard] = weakref.WeakKeyDictionary()
+_WRITE_GUARDS: weakref.WeakKeyDictionary[Engine, SqliteWriteGuard] = weakref.WeakKeyDictionary()
 _WRITE_GUARDS_LOCK = threading.Lock()
 
 
@@ -93,7 +93,7 @@ def write_guard(sessions: sessionmaker[Session]) -> contextlib.AbstractContextMa
     with _WRITE_GUARDS_LOCK:
         guard = _WRITE_GUARDS.get(engine)
         if guard is None:
-            guard = _WRITE_GUARDS[engine] = _SqliteWriteGuard(engine.url.database)
+            guard = _WRITE_GUARDS[engine] = SqliteWriteGuard(engine.url.database)
     return guard
 
 
@@ -135,12 +135,12 @@ def create_request(
         "created_at": now,
         "updated_at": now,
     }
-    table = PredictionRequest.__table__
-    stmt = conflict_insert(session, table).values(**values)
-    if idempotency_key is not None:
+    if idempotency_key is None:
+        session.execute(_statement(session, "request_insert", _build_request_insert), values)
+    else:
         # Two concurrent POSTs with one key: the database lets exactly one row in.
-        stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
-    session.execute(stmt)
+        stmt = _statement(session, "request_insert_once", _build_request_insert_once)
+        session.execute(stmt, values)
     if idempotency_key is not None:
         row = session.scalars(
             select(PredictionRequest).where(PredictionRequest.idempotency_key == idempotency_key)
@@ -156,37 +156,53 @@ def create_request(
     return PredictionRequest(**values), True
 
 
-def ensure_user(session: Session, *, external_id: str, anonymous: bool) -> int:
-    """The id of the web user ``external_id``, created once even under concurrent calls."""
-    stmt = (
-        conflict_insert(session, User.__table__)
-        .values(
-            external_id=external_id, source=WEB_SOURCE, anonymous=anonymous, created_at=utcnow()
-        )
-        .on_conflict_do_nothing(index_elements=["source", "external_id"])
-    )
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def _statement(session: Session, name: str, build: Callable[[Session], Any]) -> Any:
+    """The statement ``name`` for the session's dialect, built once.
+
+    The worker writes a few statements per prediction; building them anew each time (and
+    SQLAlchemy computing their cache keys from the built tree) cost more CPU than running them.
+    Values go in as execution parameters.
+    """
+    key = (session.get_bind().dialect.name, name)
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _STATEMENTS[key] = build(session)
+    return stmt
+
+
+def _build_request_insert(session: Session) -> Any:
+    return conflict_insert(session, PredictionRequest.__table__)
+
+
+def _build_request_insert_once(session: Session) -> Any:
+    insert = conflict_insert(session, PredictionRequest.__table__)
+    return insert.on_conflict_do_nothing(index_elements=["idempotency_key"])
+
+
+def _build_user_insert(session: Session) -> Any:
     # RETURNING gives the new id in the same round trip (an anonymous user is always new); a
     # conflict returns no row, and the existing user is read.
-    created = session.execute(stmt.returning(User.id)).first()
-    if created is not None:
-        return created[0]
-    return session.scalars(
-        select(User.id).where(User.source == WEB_SOURCE, User.external_id == external_id)
-    ).one()
+    insert = conflict_insert(session, User.__table__)
+    return insert.on_conflict_do_nothing(index_elements=["source", "external_id"]).returning(
+        User.id
+    )
 
 
-def record_likes(session: Session, *, user_id: int, show_ids: Sequence[int]) -> None:
-    """Record ``show_ids`` as likes of ``user_id``: the feedback the next training reads.
+def _build_user_select(_session: Session) -> Any:
+    return select(User.id).where(
+        User.source == bindparam("source"), User.external_id == bindparam("external_id")
+    )
 
-    ON CONFLICT on the primary key (user_id, show_id): a row that is already a like is left
-    untouched (its updated_at too, so it is not counted as a new like again); an earlier rating
-    below the like threshold becomes a like, because the user now says so.
-    """
-    if not show_ids:
-        return
-    now = utcnow()
+
+def _build_likes_upsert(session: Session) -> Any:
+    # ON CONFLICT on the primary key (user_id, show_id): a row that is already a like is left
+    # untouched (its updated_at too, so it is not counted as a new like again); an earlier
+    # rating below the like threshold becomes a like, because the user now says so.
     stmt = conflict_insert(session, Rating.__table__)
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=["user_id", "show_id"],
         set_={
             "liked": True,
@@ -196,10 +212,45 @@ def record_likes(session: Session, *, user_id: int, show_ids: Sequence[int]) -> 
         },
         where=Rating.__table__.c.liked.is_(False),
     )
-    # One statement with a parameter list (executemany): its compiled form is cached, where a
-    # multi-row VALUES clause is compiled anew for every request.
+
+
+def _build_mark_done(_session: Session) -> Any:
+    # Conditional on "pending": see process_request.
+    table = PredictionRequest.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("request_id"), table.c.status == "pending")
+        .values(status="done", attempts=table.c.attempts + 1)
+    )
+
+
+def ensure_user(session: Session, *, external_id: str, anonymous: bool) -> int:
+    """The id of the web user ``external_id``, created once even under concurrent calls."""
+    values = {
+        "external_id": external_id,
+        "source": WEB_SOURCE,
+        "anonymous": anonymous,
+        "created_at": utcnow(),
+    }
+    created = session.execute(_statement(session, "user_insert", _build_user_insert), values)
+    row = created.first()
+    if row is not None:
+        return row[0]
+    lookup = _statement(session, "user_select", _build_user_select)
+    return session.scalars(lookup, {"source": WEB_SOURCE, "external_id": external_id}).one()
+
+
+def record_likes(session: Session, *, user_id: int, show_ids: Sequence[int]) -> None:
+    """Record ``show_ids`` as likes of ``user_id``: the feedback the next training reads."""
+    if not show_ids:
+        return
+    # In key order: two transactions liking the same shows for one user (PostgreSQL, two
+    # requests of a named user) then lock the rows in the same order and cannot deadlock.
+    show_ids = sorted(set(show_ids))
+    now = utcnow()
+    # One statement with a parameter list (executemany).
     session.execute(
-        stmt,
+        _statement(session, "likes_upsert", _build_likes_upsert),
         [
             {
                 "user_id": user_id,
@@ -224,36 +275,40 @@ def process_request(
     """
     # Read and compute outside any write transaction: on SQLite the database-wide write lock is
     # then held only for the few statements below, not while the model scores.
-    with sessions() as session:
-        request = session.get(PredictionRequest, request_id)
-        if request is None:
-            log.warning("prediction %s does not exist", request_id)
-            return None
-        if request.status != "pending":
-            return request.status
-        liked = liked_ids(InputMatches.validate_json(request.matches))
-        result = answer(model, liked, request.n)
-    with write_guard(sessions), sessions() as session, session.begin():
-        # FOR UPDATE (PostgreSQL) makes a second delivery wait and then see "done"; on SQLite
-        # the first write takes the database lock, and ON CONFLICT keeps likes single anyway.
-        request = session.get(PredictionRequest, request_id, with_for_update=True)
-        if request is None:
-            return None
-        if request.status != "pending":
-            return request.status
-        request.attempts += 1
-        if request.user_external_id is None:
-            external_id, anonymous = f"anon:{request.id}", True
-        else:
-            external_id, anonymous = request.user_external_id, False
+    request = read_request(sessions, request_id)
+    if request is None:
+        log.warning("prediction %s does not exist", request_id)
+        return None
+    if request.status != "pending":
+        return request.status
+    liked = liked_ids(InputMatches.validate_json(request.matches))
+    result = answer(model, liked, request.n)
+    if request.user_external_id is None:
+        external_id, anonymous = f"anon:{request.id}", True
+    else:
+        external_id, anonymous = request.user_external_id, False
+    with write_guard(sessions), sessions() as session:
         user_id = ensure_user(session, external_id=external_id, anonymous=anonymous)
         record_likes(session, user_id=user_id, show_ids=liked)
-        request.user_id = user_id
-        request.results = result.model_dump_json()  # recommendations and the model
-        request.model_version_id = model.version_id
-        request.fallback = result.model.fallback
-        request.status = "done"
-        request.updated_at = utcnow()
+        # The status change is conditional: a second delivery that got here too (PostgreSQL:
+        # it waits on the row until the first commits, then sees "done") changes no row and
+        # rolls back. Its likes were no-ops anyway (ON CONFLICT), so none is recorded twice.
+        changed = session.execute(
+            _statement(session, "mark_done", _build_mark_done),
+            {
+                "request_id": request_id,
+                "user_id": user_id,
+                "results": result.model_dump_json(),  # recommendations and the model
+                "model_version_id": model.version_id,
+                "fallback": result.model.fallback,
+                "updated_at": utcnow(),
+            },
+        ).rowcount
+        if changed != 1:
+            session.rollback()
+            now = read_request(sessions, request_id)
+            return None if now is None else now.status
+        session.commit()
     log.debug("prediction %s done with %s", request_id, result.model)
     return "done"
 
@@ -306,6 +361,22 @@ def read_request(sessions: sessionmaker[Session], request_id: str) -> Any:
     A Core SELECT on a pooled connection: no session, unit of work or identity map to set up.
     """
     table = PredictionRequest.__table__
-    bind = sessions.kw["bind"]
-    with bind.connect() as conn:
+    with _read_engine(sessions.kw["bind"]).connect() as conn:
         return conn.execute(select(table).where(table.c.id == request_id)).first()
+
+
+def _read_engine(engine: Engine) -> Engine:
+    """``engine`` for single-statement reads: on PostgreSQL in autocommit.
+
+    A read in a transaction costs three round trips (BEGIN, SELECT, ROLLBACK when the
+    connection goes back to the pool); autocommit sends the SELECT alone. Clients poll status
+    many times per prediction. pysqlite begins no transaction for a SELECT: nothing to save.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine
+    # Kept on the engine (a weak map would hold it: the option engine refers to its parent).
+    read = engine.__dict__.get("_nextshow_autocommit")
+    if read is None:
+        read = engine.execution_options(isolation_level="AUTOCOMMIT")
+        engine.__dict__["_nextshow_autocommit"] = read
+    return read

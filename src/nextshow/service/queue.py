@@ -11,13 +11,16 @@ already serves with; ``nextshow worker`` opens the runtime's parts on first use.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey.constants import EmptyData
 from huey.consumer import Consumer
 from huey.registry import Message
 from huey.serializer import Serializer
@@ -25,7 +28,12 @@ from huey.storage import SqliteStorage
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from nextshow.config import Settings
-from nextshow.service.predictions import mark_failed, process_request, stale_pending
+from nextshow.service.predictions import (
+    SqliteWriteGuard,
+    mark_failed,
+    process_request,
+    stale_pending,
+)
 
 if TYPE_CHECKING:
     from nextshow.runtime import Runtime
@@ -85,18 +93,44 @@ def _decode(value: Any) -> Any:
 
 
 class _SqliteStorage(SqliteStorage):
-    """Huey's SQLite storage with ``synchronous=NORMAL`` (WAL), like the application database.
+    """Huey's SQLite storage, cheaper per task and fair between processes.
 
-    Huey leaves SQLite's default (FULL: an fsync on every enqueue, dequeue and acknowledgement,
-    each under the storage's one lock). In WAL mode NORMAL is still crash-safe for the process;
-    a power cut may lose the last few queue writes, and the periodic sweep re-enqueues requests
-    that stay pending (their rows are in the database).
+    - ``synchronous=NORMAL`` (WAL), like the application database. Huey leaves SQLite's default
+      (FULL: an fsync on every enqueue, dequeue and acknowledgement, each under the storage's
+      one lock). In WAL mode NORMAL is still crash-safe for the process; a power cut may lose
+      the last few queue writes, and the periodic sweep re-enqueues requests that stay pending
+      (their rows are in the database).
+    - Every write transaction (Huey takes them ``BEGIN EXCLUSIVE``) holds a
+      :class:`~nextshow.service.predictions.SqliteWriteGuard` on the queue file: the API process
+      enqueues while the worker process dequeues, and a writer that finds SQLite's lock taken
+      sleeps in its busy handler up to 100 ms per try however soon the lock is freed, where a
+      ``flock`` waiter is woken the moment it is.
+    - ``pop_data`` reads before it writes. Huey pops every task's revocation key after running
+      it; that key almost never exists, and an exclusive transaction per task to find nothing
+      doubled the queue's writes.
     """
 
     def _create_connection(self) -> Any:
         conn = super()._create_connection()
         conn.execute("pragma synchronous=NORMAL")
         return conn
+
+    @contextlib.contextmanager
+    def db(self, commit: bool = False, close: bool = False) -> Iterator[Any]:
+        if not commit:
+            with super().db(commit, close) as cursor:
+                yield cursor
+            return
+        guard = self.__dict__.get("_guard")
+        if guard is None:
+            guard = self.__dict__["_guard"] = SqliteWriteGuard(self.filename)
+        with guard, super().db(commit, close) as cursor:
+            yield cursor
+
+    def pop_data(self, key: str) -> Any:
+        if self.peek_data(key) is EmptyData:
+            return EmptyData
+        return super().pop_data(key)
 
 
 def make_huey(settings: Settings, name: str | None = None) -> Huey:

@@ -7,6 +7,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from nextshow.schemas.predictions import PredictionAccepted, PredictionCreate, PredictionPublic
 from nextshow.service.api.deps import ServicesDep, require_likes
@@ -85,10 +86,17 @@ def create_prediction(
     responses=problem_responses(404, 422, 429),
     summary="A prediction's status, and its recommendations when done",
 )
-def get_prediction(prediction_id: uuid.UUID, services: ServicesDep) -> PredictionPublic:
-    # No session dependency: a generator dependency costs two more thread-pool round trips, and
-    # clients poll this route.
-    request = read_request(services.sessions, str(prediction_id))
+async def get_prediction(prediction_id: uuid.UUID, services: ServicesDep) -> Response:
+    # Clients poll this route several times per prediction, so it skips what it can: on SQLite
+    # the read (one row by primary key; WAL readers never wait for writers) runs on the event
+    # loop without a thread-pool hop; PostgreSQL's round trip goes to a thread. The answer is
+    # serialised once here rather than validated again by FastAPI against response_model.
+    key = str(prediction_id)
+    if services.sessions.kw["bind"].dialect.name == "sqlite":
+        request = read_request(services.sessions, key)
+    else:
+        request = await run_in_threadpool(read_request, services.sessions, key)
     if request is None:
         raise ProblemError(404, f"no prediction {prediction_id}", kind="not-found")
-    return PredictionPublic.model_validate(request)
+    body = PredictionPublic.model_validate(request).model_dump_json()
+    return Response(body, media_type="application/json")
