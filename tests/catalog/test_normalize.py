@@ -70,3 +70,19 @@ def test_strip_accents() -> None:
 )
 def test_split_title_year(text: str, expected: tuple[str, int | None]) -> None:
     assert split_title_year(text) == expected
+
+
+def test_first_control_character_of_every_ascii_and_some_unicode():
+    """The printable-ASCII shortcut agrees with the per-character rule."""
+    import unicodedata
+
+    from nextshow.catalog.normalize import first_control_character
+
+    for code in range(128):
+        char = chr(code)
+        bad = unicodedata.category(char) == "Cc"
+        assert first_control_character(f"Show {char} One") == (char if bad else None)
+    assert first_control_character("Café Noir") is None
+    assert first_control_character("Good\u202eevil") == "\u202e"
+    assert first_control_character("Priv\ue000ate") == "\ue000"
+    assert first_control_character("Nul\x00") == "\x00"

@@ -107,6 +107,8 @@ def first_control_character(text: str) -> str | None:
     """The first character that has no place in a title (C0/C1 controls such as NUL and the ESC
     of ANSI escapes, surrogates, unassigned or private-use code points, bidi overrides), or None.
     """
+    if text.isascii() and text.isprintable():
+        return None  # the common case in one C pass: printable ASCII holds none of them
     for char in text:
         if unicodedata.category(char) in ("Cc", "Cs", "Co", "Cn") or char in _BIDI_CONTROLS:
             return char
