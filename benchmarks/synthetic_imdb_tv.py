@@ -88,18 +88,27 @@ def _words(rng: np.random.Generator, size: int) -> list[str]:
     return [f"{WORDS[a].title()} {WORDS[b].title()}" for a, b in zip(first, second, strict=True)]
 
 
+def _rows_per_title(
+    rng: np.random.Generator, first: int, stop: int, mean: float
+) -> tuple[list[int], list[int]]:
+    """Titles ``first``..``stop - 1``, each repeated 1 + Poisson(mean - 1) times, and each row's
+    1-based ordering within its title (IMDb's ``ordering`` column)."""
+    titles = np.arange(first, stop)
+    counts = rng.poisson(mean - 1, len(titles)) + 1
+    ends = np.cumsum(counts)
+    ordering = np.arange(int(ends[-1]) if len(ends) else 0) - np.repeat(ends - counts, counts) + 1
+    return np.repeat(titles, counts).tolist(), ordering.tolist()
+
+
 def _principals(lines: int, seed: int) -> Iterator[str]:
     rng = np.random.default_rng([seed, 1])
     n_people = int(lines * PEOPLE_PER_TITLE)
     cats = [c for c, _ in CATEGORIES]
     shares = np.array([s for _, s in CATEGORIES])
     for start in range(1, lines + 1, CHUNK // 8):
-        titles = np.arange(start, min(start + CHUNK // 8, lines + 1))
-        counts = rng.poisson(PRINCIPALS_PER_TITLE - 1, len(titles)) + 1
-        tt = np.repeat(titles, counts).tolist()
+        stop = min(start + CHUNK // 8, lines + 1)
+        tt, ordering = _rows_per_title(rng, start, stop, PRINCIPALS_PER_TITLE)
         size = len(tt)
-        ends = np.cumsum(counts)
-        ordering = (np.arange(size) - np.repeat(ends - counts, counts) + 1).tolist()
         nm = _people(rng, size, n_people).tolist()
         cat = rng.choice(len(cats), size, p=shares / shares.sum()).tolist()
         pick = rng.integers(0, 4, size).tolist()
@@ -117,12 +126,9 @@ def _principals(lines: int, seed: int) -> Iterator[str]:
 def _akas(lines: int, seed: int) -> Iterator[str]:
     rng = np.random.default_rng([seed, 2])
     for start in range(1, lines + 1, CHUNK // 4):
-        titles = np.arange(start, min(start + CHUNK // 4, lines + 1))
-        counts = rng.poisson(AKAS_PER_TITLE - 1, len(titles)) + 1
-        tt = np.repeat(titles, counts).tolist()
+        stop = min(start + CHUNK // 4, lines + 1)
+        tt, ordering = _rows_per_title(rng, start, stop, AKAS_PER_TITLE)
         size = len(tt)
-        ends = np.cumsum(counts)
-        ordering = (np.arange(size) - np.repeat(ends - counts, counts) + 1).tolist()
         names = _words(rng, size)
         region = rng.integers(0, len(REGIONS), size).tolist()
         lang = rng.integers(0, len(LANGUAGES), size).tolist()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,18 +18,13 @@ from nextshow.service.web import charts
 from tests.pipeline.conftest import seed_ratings
 from tests.service.conftest import ADMIN_TOKEN, service_settings, train_and_promote
 from tests.service.test_holder import _corrupt_artifact
-from tests.service.test_serve import free_port, wait_http
+from tests.service.test_serve import free_port, start_serve, wait_http
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 def _serve(store, port: int, **env: str) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nextshow.cli", "serve", "--port", str(port), "--no-worker"],
-        env={**store.env(), **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = start_serve({**store.env(), **env}, port, "--no-worker", quiet=True)
     wait_http(f"http://127.0.0.1:{port}/healthz", proc=proc)
     return proc
 

@@ -20,6 +20,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def start_serve(
+    env: dict[str, str], port: int, *args: str, quiet: bool = False
+) -> subprocess.Popen:
+    """``nextshow serve`` on 127.0.0.1:``port``; its output (stdout and stderr) readable from
+    ``proc.stdout`` as text, or discarded when ``quiet``."""
+    out = subprocess.DEVNULL if quiet else subprocess.PIPE
+    return subprocess.Popen(
+        [sys.executable, "-m", "nextshow.cli", "serve", "--port", str(port), *args],
+        env=env,
+        stdout=out,
+        stderr=subprocess.DEVNULL if quiet else subprocess.STDOUT,
+        text=True,
+    )
+
+
 def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -38,13 +53,7 @@ def test_serve_starts_on_fallback_and_picks_up_a_promoted_model(sqlite_store):
     seed_ratings(sqlite_store)
     port = free_port()
     env = {**sqlite_store.env(), "NEXTSHOW_MODEL_POLL_SECONDS": "0.2"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nextshow.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = start_serve(env, port)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(f"{base}/healthz", proc=proc)

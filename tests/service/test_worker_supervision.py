@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import httpx
 
 from tests.pipeline.conftest import seed_ratings
 from tests.service.conftest import ADMIN_TOKEN, service_settings
-from tests.service.test_serve import free_port, wait_http
+from tests.service.test_serve import free_port, start_serve, wait_http
 
 
 def _metric(text: str, name: str) -> float:
@@ -65,14 +64,7 @@ def test_serve_restarts_its_killed_worker(sqlite_store):
     """Attack: kill -9 of the worker child left a zombie and a queue nobody served."""
     seed_ratings(sqlite_store)
     port = free_port()
-    env = {**sqlite_store.env(), "NEXTSHOW_WORKER_STALL_SECONDS": "5"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nextshow.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = start_serve({**sqlite_store.env(), "NEXTSHOW_WORKER_STALL_SECONDS": "5"}, port)
     base = f"http://127.0.0.1:{port}"
     lines: list[str] = []
     try:

@@ -42,7 +42,6 @@ SHOWS: Table = Show.__table__  # type: ignore[assignment]
 
 # The order the passes must run in (name.basics needs the people the credit passes stored).
 TV_DATASETS = ("title.akas", "title.episode", "title.crew", "title.principals", "name.basics")
-SERIES_TYPES = frozenset({"tvSeries", "tvMiniSeries"})
 
 
 def kept_shows(session: Session, title_types: Iterable[str]) -> dict[bytes, int]:

@@ -50,7 +50,10 @@ class Show(Base):
 
     __tablename__ = "shows"
     __table_args__ = (
-        CheckConstraint("status IN ('active', 'pending', 'rejected')", name="status_known"),
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{state}'" for state in SHOW_STATUSES) + ")",
+            name="status_known",
+        ),
         UniqueConstraint("source", "external_id", name="uq_shows_source_external_id"),
         Index("ix_shows_normalized_title", "normalized_title"),
     )

@@ -145,19 +145,18 @@ def evaluate_recipe(
     model being useful; without a model name that is an error naming one that needs no likes.
     """
     protocol = options.protocol
-    if interactions.likes.nnz == 0:
-        if options.model is None:
-            raise ValueError("no likes yet, so no model can be chosen: name one (--model content)")
-        split = TemporalHoldout(min_likes=protocol.min_likes).split(
-            interactions.likes, interactions.timestamps
+    no_likes = interactions.likes.nnz == 0
+    if no_likes and options.model is None:
+        raise ValueError("no likes yet, so no model can be chosen: name one (--model content)")
+    if options.model is not None and (options.params or no_likes):
+        # Nothing to split by time without likes: the per-user holdout gives an empty test part.
+        split = (
+            TemporalHoldout(min_likes=protocol.min_likes).split(
+                interactions.likes, interactions.timestamps
+            )
+            if no_likes
+            else protocol.split_likes(interactions)
         )
-        run = RunOptions(k=protocol.k, seed=protocol.seed, measure_artifact=False)
-        evaluation = evaluate(
-            options.model, options.params, split, metadata=interactions.metadata, options=run
-        )
-        return evaluation, None
-    if options.model is not None and options.params:
-        split = protocol.split_likes(interactions)
         run = RunOptions(
             k=protocol.k, seed=protocol.seed, measure_artifact=False, progress=progress
         )

@@ -64,10 +64,6 @@ class SnapshotManifest:
         return cls(**json.loads(text))
 
 
-def _unix(value: datetime | None) -> int | None:
-    return None if value is None else int(value.timestamp())
-
-
 def _parquet_bytes(tables: Iterator[pa.Table], schema: pa.Schema) -> bytes:
     buffer = io.BytesIO()
     # Fixed options and no wall-clock metadata: the same rows give the same bytes.
