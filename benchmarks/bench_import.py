@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_import.py [--postgres URL] [--runs 3]
     .venv/bin/python benchmarks/bench_import.py --in-process [--postgres URL] [--imdb-lines N]
+    .venv/bin/python benchmarks/bench_import.py --parse-only [--runs 3]
 
 Default (``whole process``): the MovieTweetings 100k file imported by the real command,
 ``nextshow import ratings --format movietweetings``, each run a fresh process on a fresh store
@@ -22,6 +23,13 @@ figure is the median of ``--runs``: wall seconds, and CPU seconds (user + sys of
   run on the first 5,000 rows and extrapolated x20 (marked ``~``).
 - ``imdb``: ``import_imdb_titles`` on a synthetic title.basics.tsv.gz (benchmarks/synthetic_imdb.py,
   11M lines by default, cached under benchmarks/out/), SQLite.
+
+``--parse-only``: the parsers alone (``iter_ratings`` run over the file, nothing written), for
+the ``::`` format (the MovieTweetings 100k file) and for CSV (the 517k-row synthetic set of
+benchmarks/bench_pipeline.py, written once under benchmarks/out/), each beside its floor from
+the same run: the same file read into typed tuples with no checks (a bytes split for ``::``, the
+csv module for CSV). CPU seconds of this process, median of ``--runs``, floor and parser
+alternating.
 
 Never part of the tests. Numbers depend on the machine and its load: compare rows of one run.
 """
@@ -163,13 +171,63 @@ def _run(case: str, url: str | None, imdb_lines: int) -> dict[str, object]:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def _floor(db: str, target: str) -> None:
-    """The floor, in this process: parse to tuples, write them in one transaction."""
+def _dat_tuples(path: Path) -> list[tuple[str, str, float, int]]:
+    """The floor's parse of a ``::`` file: split, typed, no checks."""
     rows = []
-    with DATASET.open("rb") as handle:
+    with path.open("rb") as handle:
         for line in handle:
             user, item, rating, stamp = line.rstrip(b"\n").split(b"::")
             rows.append((user.decode(), "tt" + item.decode().zfill(7), float(rating), int(stamp)))
+    return rows
+
+
+def _csv_tuples(path: Path) -> list[tuple[str, str, float, int]]:
+    """The floor's parse of the synthetic CSV: the csv module, typed, no checks."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        at = {name: index for index, name in enumerate(next(reader))}
+        user, show, rating, stamp = (at[n] for n in ("user_id", "imdb_id", "rating", "timestamp"))
+        return [(r[user], r[show], float(r[rating]), int(r[stamp])) for r in reader]
+
+
+def parse_only(runs: int) -> None:
+    """Print the median CPU seconds of each parser beside its floor, and their ratio."""
+    from nextshow.ratings.formats import iter_ratings
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_pipeline import synthetic_csv
+
+    synthetic = Path(__file__).parent / "out" / "synthetic-517k.csv"
+    if not synthetic.is_file():
+        synthetic.parent.mkdir(exist_ok=True)
+        synthetic_csv(synthetic)
+    print(f"Parse only (nothing written), median of {runs} (cpu s)")
+    print(f"{'format':<16} {'rows':>9} {'parse s':>8} {'floor s':>8} {'ratio':>7} {'rows/s':>10}")
+    for fmt, path, floor in (
+        ("movietweetings", DATASET, _dat_tuples),
+        ("csv", synthetic, _csv_tuples),
+    ):
+        parse_times, floor_times, rows = [], [], 0
+        for _ in range(runs):
+            started = time.process_time()
+            floor(path)
+            floor_times.append(time.process_time() - started)
+            started = time.process_time()
+            rows = sum(1 for _row in iter_ratings(path, fmt))
+            parse_times.append(time.process_time() - started)
+        parse_s, floor_s = statistics.median(parse_times), statistics.median(floor_times)
+        print(
+            f"{fmt:<16} {rows:>9,} {parse_s:>8.2f} {floor_s:>8.2f} {parse_s / floor_s:>6.1f}x "
+            f"{rows / parse_s:>10,.0f}",
+            flush=True,
+        )
+
+
+def _floor(db: str, target: str) -> None:
+    """The floor, in this process: parse to tuples, write them in one transaction."""
+    rows = _dat_tuples(DATASET)
     create = "CREATE TABLE r (u TEXT, i TEXT, rating REAL, ts BIGINT, PRIMARY KEY (u, i))"
     upsert = "ON CONFLICT (u, i) DO UPDATE SET rating = excluded.rating, ts = excluded.ts"
     if db == "sqlite":
@@ -271,6 +329,7 @@ def main() -> None:
     parser.add_argument("--postgres", help="PostgreSQL URL: also run the ratings cases there")
     parser.add_argument("--runs", type=int, default=3, help="Whole-process runs per figure.")
     parser.add_argument("--in-process", action="store_true", help="The in-process cases instead.")
+    parser.add_argument("--parse-only", action="store_true", help="The parsers alone instead.")
     parser.add_argument("--imdb-lines", type=int, default=11_000_000)
     parser.add_argument("--skip-imdb", action="store_true")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -281,6 +340,9 @@ def main() -> None:
         return
     if args.worker:
         print(json.dumps(worker(args.worker, args.postgres, args.imdb_lines)))
+        return
+    if args.parse_only:
+        parse_only(args.runs)
         return
     if not args.in_process:
         print(f"MovieTweetings 100k, whole process, median of {args.runs} (runs: wall/cpu)")
