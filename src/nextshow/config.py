@@ -100,11 +100,6 @@ class Settings(BaseSettings):
         description="Where ALS checkpoints its lineage; default: home/spark-checkpoints "
         "(on a cluster: a path every executor reaches, e.g. hdfs:// or s3a://).",
     )
-    spark_eval_users: int = Field(
-        default=20_000,
-        ge=1,
-        description="Test users sampled (seeded) for the gate's evaluation on the driver.",
-    )
 
     # -- service (API, worker, model holder) ------------------------------------------------
     queue_url: str | None = Field(

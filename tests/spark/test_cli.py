@@ -47,3 +47,15 @@ def test_train_on_spark_refuses_a_model_it_cannot_train(cli_store) -> None:
     assert result.exit_code != 0
     assert "model 'ease' has no Spark engine" in result.output
     assert "itemknn" in result.output
+
+
+def test_train_on_spark_without_a_model_chooses_among_the_candidates(
+    spark, cli_store, monkeypatch
+) -> None:
+    monkeypatch.setenv("NEXTSHOW_CANDIDATE_MODELS", "popularity,ease,itemknn")
+    result = _invoke(["train", "--engine", "spark", "--no-tune", "--json"])
+    assert result.exit_code == 0, result.output
+    trained = json.loads(result.stdout[: result.stdout.rindex("}") + 1])
+    assert trained["engine"] == "spark" and trained["model"] in {"popularity", "itemknn"}
+    assert trained["choice"]["selected"] == trained["model"]
+    assert [s["model"] for s in trained["choice"]["skipped"]] == ["ease"]

@@ -235,3 +235,37 @@ def test_spark_als_scores_within_tolerance_of_nextshow_als(spark, spark_likes, s
         assert got.metrics[metric] == pytest.approx(want.metrics[metric], rel=ALS_TOLERANCE)
     # Not merely close to a weak model: both beat the popularity list here.
     assert got.metrics["ndcg@10"] > popularity.metrics["ndcg@10"]
+
+
+def test_spark_chooses_the_model_the_numpy_engine_chooses(spark, spark_likes, snapshot) -> None:
+    """Without --model the Spark engine scores the candidates it can train, skips the others
+    with their reason, and picks by the NumPy engine's rule from the same (unsampled) scores."""
+    from nextshow.evaluation.protocol import run_evaluation
+    from nextshow.spark.engine import SparkTraining
+
+    protocol = Protocol(tune=False, max_test_users=None)
+    training = SparkTraining(spark, spark_likes)
+    chosen, choice = training.choose(["popularity", "ease", "itemknn", "time-aware"], protocol)
+    assert {s.model: s.reason for s in choice.skipped} == {
+        "ease": "has no Spark engine (Spark trains als, graph, itemknn, popularity, "
+        "recent-popularity, rp3beta)",
+        "time-aware": "has no Spark engine (Spark trains als, graph, itemknn, popularity, "
+        "recent-popularity, rp3beta)",
+    }
+    numpy = run_evaluation(snapshot.interactions, ["popularity", "itemknn"], protocol=protocol)
+    assert choice.selected == numpy.choice.selected == chosen.model
+    assert choice.floor == numpy.choice.floor and choice.eligible == numpy.choice.eligible
+    assert chosen.metrics == numpy.get(chosen.model).metrics
+
+
+def test_spark_scores_the_protocols_sample_of_test_users(spark, spark_likes) -> None:
+    """``max_test_users`` sizes the driver's sample, as it sizes the NumPy engine's."""
+    from nextshow.spark.engine import SparkTraining
+
+    training = SparkTraining(spark, spark_likes)
+    protocol = Protocol(split="user-time", max_test_users=50)
+    split = training.split(spark_likes.frame, protocol)
+    sample, _ = training.sample(split, protocol)
+    assert len(sample.test_users) == 50
+    everyone, _ = training.sample(split, Protocol(split="user-time", max_test_users=None))
+    assert len(everyone.test_users) > 50

@@ -86,11 +86,12 @@ class Split:
         return replace(self, test_users=chosen, eligible_users=len(self.test_users))
 
 
-def sample_users(users: np.ndarray, max_users: int, seed: int = SEED) -> np.ndarray:
-    """At most ``max_users`` of ``users`` (sorted), drawn without replacement with ``seed``: the
-    one sampling rule of both engines, so the same ids and seed give the same sample."""
+def sample_users(users: np.ndarray, max_users: int | None, seed: int = SEED) -> np.ndarray:
+    """At most ``max_users`` (None: all) of ``users`` (sorted), drawn without replacement with
+    ``seed``: the one sampling rule of both engines, so the same ids and seed give the same
+    sample."""
     users = np.asarray(users, dtype=np.int64)
-    if len(users) <= max_users:
+    if max_users is None or len(users) <= max_users:
         return users
     pick = make_rng(seed).choice(len(users), size=max_users, replace=False)
     return np.sort(users[pick])

@@ -66,9 +66,7 @@ class TrainOptions:
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
-        if self.engine == "spark":
-            if self.model is None:
-                raise ValueError("the Spark engine trains a named model: give --model")
+        if self.engine == "spark" and self.model is not None:
             check_spark_model(self.model)  # before a JVM is started for nothing
 
 
@@ -228,7 +226,9 @@ class SparkTrainer:
         self, options: TrainOptions, *, progress: bool = False
     ) -> tuple[ModelEvaluation, Choice | None]:
         # Spark reports its own progress in its logs and UI; no bar here.
-        assert options.model is not None  # TrainOptions refuses Spark without a model
+        if options.model is None:
+            names = parse_model_names(options.candidates)
+            return self.training.choose(names, options.protocol)
         return self.training.evaluate(options.model, options.params, options.protocol), None
 
     def fit(self, model: str, params: dict[str, Any], seed: int) -> Recommender:

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 
-def sample_test_users(split: SparkSplit, max_users: int, seed: int) -> np.ndarray:
-    """Sorted database ids of at most ``max_users`` test users, drawn with ``seed``."""
+def sample_test_users(split: SparkSplit, max_users: int | None, seed: int) -> np.ndarray:
+    """Sorted database ids of at most ``max_users`` (None: all) test users, drawn with ``seed``."""
     table = split.test.select(USER).distinct().orderBy(USER).toArrow()
     return sample_users(table.column(USER).to_numpy(), max_users, seed)
 
@@ -53,7 +53,7 @@ def _rows(spark: SparkSession, frame: DataFrame, users: np.ndarray, n_shows: int
 
 
 def sample_split(
-    spark: SparkSession, split: SparkSplit, n_shows: int, *, max_users: int, seed: int
+    spark: SparkSession, split: SparkSplit, n_shows: int, *, max_users: int | None, seed: int
 ) -> Split:
     """The sampled test users' training and held-out likes as an ordinary :class:`Split`."""
     users = sample_test_users(split, max_users, seed)
