@@ -229,7 +229,7 @@ async def bench(
             if poll == "long":
                 url += "?wait=10"
             while True:
-                if poll == "short":
+                if poll == "short" or status == 503:  # a long-poll refused: no busy loop
                     await asyncio.sleep(0.02)  # a brisk client; faster polling floods 2 cores
                 status, data = await client.request("GET", url)
                 if status == 503:
