@@ -80,7 +80,7 @@ def create_prediction(
     return accepted
 
 
-MAX_WAIT_SECONDS = 30.0
+MAX_WAIT_SECONDS = 30
 
 
 @router.get(
@@ -89,11 +89,11 @@ MAX_WAIT_SECONDS = 30.0
     responses=problem_responses(404, 422, 429),
     summary="A prediction's status, and its recommendations when done",
     description=(
-        "With `wait=S` (seconds, 0 to 30; default 0: answer at once), a prediction that is "
-        "still pending is held until it is done or failed, or S seconds have passed, and then "
-        "answered as without `wait` (the status is `pending` only when the time ran out). A "
-        "client that long-polls with `wait=10` gets the answer as soon as it is ready with one "
-        "or two requests instead of many. An unknown id is a 404 at once. When the server "
+        f"With `wait=S` (seconds, 0 to {MAX_WAIT_SECONDS}; default 0: answer at once), a "
+        "prediction that is still pending is held until it is done or failed, or S seconds have "
+        "passed, and then answered as without `wait` (still `pending` when the time ran out). "
+        "A client that long-polls with `wait=10` gets the answer as soon as it is ready with "
+        "one or two requests instead of many. An unknown id is a 404 at once. When the server "
         "already holds as many waiting requests as its connection limit "
         "(`NEXTSHOW_MAX_CONNECTIONS`), or is shutting down, it answers at once."
     ),
@@ -106,7 +106,7 @@ async def get_prediction(
         Query(
             ge=0,
             le=MAX_WAIT_SECONDS,
-            description="Seconds to hold a pending prediction until it is done (0 to 30).",
+            description=f"Seconds to hold a pending prediction (0 to {MAX_WAIT_SECONDS}).",
         ),
     ] = 0,
 ) -> Response:
