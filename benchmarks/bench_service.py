@@ -1,7 +1,7 @@
 """Service benchmark on loopback: sync latency and max rate, async POST -> done, peak RSS.
 
     .venv/bin/python benchmarks/bench_service.py [--home DIR] [--seconds 4]
-        [--worker-mode process|thread] [--async-rates 50,150,250] [--no-sync]
+        [--worker-mode process|thread] [--async-rates 50,150,250] [--no-sync] [--poll long|short]
     .venv/bin/python benchmarks/bench_service.py --postgres URL --redis URL \
         [--api-processes 2] [--worker-processes 2] ...
 
@@ -18,7 +18,8 @@ connections: a general-purpose client costs 1-2 ms of CPU per request, which at 
 requests/s takes the cores the server is measured on. Each step prints the rate actually
 achieved (requests started / schedule length) beside the target.
 
-Async steps: each client POSTs, then polls its status URL every 20 ms until done; one step per
+Async steps: each client POSTs, then (``--poll long``, the default) long-polls its status URL with
+``?wait=10`` until done, or (``--poll short``) polls it every 20 ms; one step per
 ``--async-rates`` entry, 2 x ``--seconds`` long, after 1 s of untimed warm-up. Each prints
 p50/p99 from POST to done, the completions per second of wall time, and the CPU milliseconds
 per prediction of the API process(es), the worker process(es) and the load generator (from
@@ -176,6 +177,7 @@ async def bench(
     async_rates: list[int],
     sync: bool = True,
     groups: dict[str, list[int]] | None = None,
+    poll: str = "long",
 ) -> dict[str, object]:
     """The sync steps on the first port; async POSTs spread over every port, round robin (as a
     load balancer would), each polled on the API that took it."""
@@ -224,8 +226,11 @@ async def bench(
                 return
             assert status == 202, data
             url = json.loads(data)["status_url"]
+            if poll == "long":
+                url += "?wait=10"
             while True:
-                await asyncio.sleep(0.02)  # a brisk client; faster polling floods 2 cores
+                if poll == "short" or status == 503:  # a long-poll refused: no busy loop
+                    await asyncio.sleep(0.02)  # a brisk client; faster polling floods 2 cores
                 status, data = await client.request("GET", url)
                 if status == 503:
                     continue
@@ -301,6 +306,12 @@ def main() -> None:
     )
     parser.add_argument("--no-sync", action="store_true", help="Skip the sync steps.")
     parser.add_argument(
+        "--poll",
+        choices=("long", "short"),
+        default="long",
+        help="How async clients wait: GET ?wait=10 until done (long), or GET every 20 ms.",
+    )
+    parser.add_argument(
         "--postgres",
         help="Scale configuration: this PostgreSQL (a fresh schema) with --redis, "
         "--api-processes x `serve --no-worker` and --worker-processes x `nextshow worker`.",
@@ -363,6 +374,8 @@ def main() -> None:
             ready = _wait_ready(f"http://127.0.0.1:{port}", procs)["model"]
         print(f"nextshow serve ({where}) on {os.cpu_count()} cores")
         print(f"model: version {ready['version']} ({ready['name']})")
+        how = "GET ?wait=10 until done" if args.poll == "long" else "GET every 20 ms"
+        print(f"async clients: --poll {args.poll} ({how})")
         rates = [int(r) for r in args.async_rates.split(",") if r]
         if args.postgres:
             groups = {
@@ -371,7 +384,9 @@ def main() -> None:
             }
         else:
             groups = {"API": [procs[0].pid], "worker": _children(procs[0].pid)}
-        run = bench(ports, args.seconds, rates, sync=not args.no_sync, groups=groups)
+        run = bench(
+            ports, args.seconds, rates, sync=not args.no_sync, groups=groups, poll=args.poll
+        )
         try:
             import uvloop
         except ImportError:

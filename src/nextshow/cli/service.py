@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import socket
 
@@ -56,8 +57,8 @@ def serve(
     """Run the API (and, by default, the queue worker) until interrupted."""
     import uvicorn
 
-    from nextshow.service.app import create_app
-    from nextshow.service.server import uvicorn_options
+    from nextshow.service.app import create_app, release_waiters
+    from nextshow.service.server import Server, uvicorn_options
     from nextshow.service.worker_process import WorkerSupervisor
 
     settings = app.settings
@@ -82,14 +83,20 @@ def serve(
             err=True,
         )
     try:
-        uvicorn.run(
-            create_app(settings, run_worker=worker and worker_mode == "thread", runtime=runtime),
+        api = create_app(settings, run_worker=worker and worker_mode == "thread", runtime=runtime)
+        config = uvicorn.Config(
+            api,
             host=host,
             port=port,
             log_level="info",
             access_log=False,
             **uvicorn_options(settings),
         )
+        server = Server(config, before_shutdown=lambda: release_waiters(api))
+        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled
+            server.run()
+        if not server.started:
+            raise SystemExit(3)  # as uvicorn.run: the app or the socket failed at startup
     finally:
         if supervisor is not None:
             supervisor.stop()

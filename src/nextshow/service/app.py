@@ -44,6 +44,7 @@ from nextshow.service.middleware import (
     RateLimitMiddleware,
 )
 from nextshow.service.problems import install_problem_handlers, problem_response
+from nextshow.service.waiter import PredictionWaiter
 from nextshow.service.web import recommend as web_recommend
 from nextshow.service.web import routes as web_routes
 from nextshow.service.web import together as web_together
@@ -64,8 +65,16 @@ def build_services(runtime: Runtime, metrics: Metrics | None = None) -> Services
         index=index,
         holder=runtime.holder,
         queue=runtime.queue,
+        waiter=PredictionWaiter(runtime.sessions, limit=runtime.settings.max_connections),
         metrics=metrics or Metrics(),
     )
+
+
+def release_waiters(app: FastAPI) -> None:
+    """Answer every long-poll now (the server is stopping); nothing to do before startup."""
+    services = getattr(app.state, "services", None)
+    if services is not None:
+        services.waiter.close()
 
 
 def create_app(
@@ -98,6 +107,7 @@ def create_app(
         try:
             yield
         finally:
+            services.waiter.close()
             if consumer is not None:
                 consumer.stop(graceful=True)
             process.close()

@@ -361,11 +361,11 @@ def read_request(sessions: sessionmaker[Session], request_id: str) -> Any:
     A Core SELECT on a pooled connection: no session, unit of work or identity map to set up.
     """
     table = PredictionRequest.__table__
-    with _read_engine(sessions.kw["bind"]).connect() as conn:
+    with read_engine(sessions.kw["bind"]).connect() as conn:
         return conn.execute(select(table).where(table.c.id == request_id)).first()
 
 
-def _read_engine(engine: Engine) -> Engine:
+def read_engine(engine: Engine) -> Engine:
     """``engine`` for single-statement reads: on PostgreSQL in autocommit.
 
     A read in a transaction costs three round trips (BEGIN, SELECT, ROLLBACK when the

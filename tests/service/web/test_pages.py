@@ -130,6 +130,8 @@ def test_ambiguous_title_asks_which_and_unknown_title_is_added(site, tab):
 
 def test_worker_stopped_times_out_with_a_retry(site, tab):
     page = tab.page
+    polls: list[str] = []
+    page.on("request", lambda r: polls.append(r.url) if "/api/predictions/" in r.url else None)
     page.goto(site["stopped"] + "/?timeout=3")
     page.locator("#show-1").fill("Show 7")
     page.get_by_role("button", name="Recommend shows").click()
@@ -145,6 +147,9 @@ def test_worker_stopped_times_out_with_a_retry(site, tab):
     expect(retry).to_be_focused()
     tab.axe()
     tab.shot("waiting-timeout")
+    # Long-polls: the server held each request, so 3 s took one or two (not a dozen polls).
+    assert polls and all("wait=" in url for url in polls), polls
+    assert len(polls) <= 3, polls
     retry.click()
     expect(page.get_by_role("progressbar")).to_be_visible()
     expect(alert).to_be_hidden()

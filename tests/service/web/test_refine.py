@@ -305,7 +305,10 @@ def test_screenshot_every_page(site, device, request):
     urls["waiting"] = site["stopped"] + f"/results/{pending.json()['prediction_id']}?timeout=600"
     for name, url in urls.items():
         page.goto(url)
-        page.wait_for_load_state("networkidle")
+        # The waiting page keeps a long-poll open by design: its network is never idle.
+        page.wait_for_load_state("load" if name == "waiting" else "networkidle")
+        if name == "waiting":
+            expect(page.get_by_role("progressbar")).to_be_visible()
         if name == "explore":
             expect(page.locator("#graph g.node").first).to_be_visible()
         if device == "phone" and name != "docs":  # Swagger UI is not ours to lay out

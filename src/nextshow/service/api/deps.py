@@ -20,6 +20,7 @@ from nextshow.service.middleware import Metrics
 from nextshow.service.problems import ProblemError, problem_responses
 from nextshow.service.queue import PredictionQueue
 from nextshow.service.recommend import liked_ids
+from nextshow.service.waiter import PredictionWaiter
 from nextshow.service.web.catalogue import CatalogueLabel
 
 
@@ -34,6 +35,7 @@ class Services:
     index: TitleIndex
     holder: ModelHolder
     queue: PredictionQueue
+    waiter: PredictionWaiter
     metrics: Metrics = field(default_factory=Metrics)
     catalogue: CatalogueLabel = field(default_factory=CatalogueLabel)
 

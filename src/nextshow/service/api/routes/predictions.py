@@ -1,4 +1,4 @@
-"""Asynchronous predictions: ask (202 + id), then poll until done."""
+"""Asynchronous predictions: ask (202 + id), then poll (or long-poll with ``wait``) until done."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import logging
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Header, Query, Request, Response
 
 from nextshow.schemas.predictions import PredictionAccepted, PredictionCreate, PredictionPublic
 from nextshow.service.api.deps import ServicesDep, require_likes
@@ -20,6 +19,7 @@ from nextshow.service.predictions import (
 )
 from nextshow.service.problems import ProblemError, problem_responses
 from nextshow.service.recommend import match_inputs
+from nextshow.service.waiter import run_read
 
 log = logging.getLogger(__name__)
 
@@ -80,23 +80,50 @@ def create_prediction(
     return accepted
 
 
+MAX_WAIT_SECONDS = 30
+
+
 @router.get(
     "/{prediction_id}",
     response_model=PredictionPublic,
     responses=problem_responses(404, 422, 429),
     summary="A prediction's status, and its recommendations when done",
+    description=(
+        f"With `wait=S` (seconds, 0 to {MAX_WAIT_SECONDS}; default 0: answer at once), a "
+        "prediction that is still pending is held until it is done or failed, or S seconds have "
+        "passed, and then answered as without `wait` (still `pending` when the time ran out). "
+        "A client that long-polls with `wait=10` gets the answer as soon as it is ready with "
+        "one or two requests instead of many. An unknown id is a 404 at once. When the server "
+        "already holds as many waiting requests as its connection limit "
+        "(`NEXTSHOW_MAX_CONNECTIONS`), or is shutting down, it answers at once."
+    ),
 )
-async def get_prediction(prediction_id: uuid.UUID, services: ServicesDep) -> Response:
-    # Clients poll this route several times per prediction, so it skips what it can: on SQLite
-    # the read (one row by primary key; WAL readers never wait for writers) runs on the event
-    # loop without a thread-pool hop; PostgreSQL's round trip goes to a thread. The answer is
-    # serialised once here rather than validated again by FastAPI against response_model.
+async def get_prediction(
+    prediction_id: uuid.UUID,
+    services: ServicesDep,
+    wait: Annotated[
+        float,
+        Query(
+            ge=0,
+            le=MAX_WAIT_SECONDS,
+            description=f"Seconds to hold a pending prediction (0 to {MAX_WAIT_SECONDS}).",
+        ),
+    ] = 0,
+) -> Response:
+    # Clients poll this route several times per prediction, so it skips what it can: the read
+    # is one row by primary key (see run_read), and the answer is serialised once here rather
+    # than validated again by FastAPI against response_model.
     key = str(prediction_id)
-    if services.sessions.kw["bind"].dialect.name == "sqlite":
-        request = read_request(services.sessions, key)
-    else:
-        request = await run_in_threadpool(read_request, services.sessions, key)
+    request = await run_read(services.sessions, read_request, key)
     if request is None:
         raise ProblemError(404, f"no prediction {prediction_id}", kind="not-found")
+    if wait > 0 and request.status == "pending":
+        # The waiter hands over the settled row; after the time-out (or when it cannot hold the
+        # request) the state is read again: it may have settled since the last check.
+        request = await services.waiter.wait(key, wait) or await run_read(
+            services.sessions, read_request, key
+        )
+        if request is None:  # deleted while waiting
+            raise ProblemError(404, f"no prediction {prediction_id}", kind="not-found")
     body = PredictionPublic.model_validate(request).model_dump_json()
     return Response(body, media_type="application/json")

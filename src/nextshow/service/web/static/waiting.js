@@ -1,5 +1,7 @@
-// Waiting: poll the prediction with back-off until it is done, then show the results page.
-// Failure and time-out say so clearly and offer a retry.
+// Waiting: long-poll the prediction (the server holds each request until the answer is ready,
+// up to ?wait= seconds) until it is done, then show the results page. An answer that comes
+// back sooner while still pending (an error, or a server too busy to hold it) is retried with
+// back-off. Failure and time-out say so clearly and offer a retry.
 "use strict";
 
 (function () {
@@ -16,6 +18,7 @@
   const problemText = document.getElementById("problem-text");
   const retry = document.getElementById("retry");
   let started = Date.now();
+  const longestWait = 10;  // seconds the server holds one request
   let delay = 250;
   let timer = null;
   let ticker = null;
@@ -60,8 +63,13 @@
       );
       return;
     }
+    // Never past the time-out: the page offers "Keep waiting" then.
+    const wait = Math.min(longestWait, Math.max(0, (timeoutMs - (Date.now() - started)) / 1000));
+    const asked = Date.now();
     try {
-      const response = await fetch(`/api/predictions/${id}`, { headers: { Accept: "application/json" } });
+      const response = await fetch(`/api/predictions/${id}?wait=${wait.toFixed(1)}`, {
+        headers: { Accept: "application/json" },
+      });
       if (response.ok) {
         const body = await response.json();
         if (body.status === "done") {
@@ -82,6 +90,11 @@
       }
     } catch (err) {
       // A network blip: keep polling until the time-out.
+    }
+    if (Date.now() - asked >= wait * 1000) {
+      delay = 250;
+      timer = setTimeout(poll, 0);  // held for the whole wait: ask again at once
+      return;
     }
     delay = Math.min(delay * 1.5, 3000);
     timer = setTimeout(poll, delay);

@@ -1,0 +1,144 @@
+"""Long-poll ``GET /api/predictions/{id}?wait=S`` on every backend, and on a real server's stop.
+
+The API apps here run without a worker, so predictions stay pending until a test starts one (a
+second app whose consumer thread reads the same queue and database), and the waiter's counters
+show what it did: how many requests waited, how many one query covered.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from tests.pipeline.conftest import seed_ratings
+from tests.service.conftest import service_settings
+from tests.service.test_serve import free_port, start_serve, wait_http
+
+PROBLEM = "application/problem+json"
+
+
+def _post(client, show: str = "Show 1") -> str:
+    accepted = client.post("/api/predictions", json={"shows": [show]})
+    assert accepted.status_code == 202, accepted.text
+    return accepted.json()["prediction_id"]
+
+
+def _until(check: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"not reached within {timeout} s: {what}"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def settings(trained):
+    return service_settings(trained)
+
+
+@pytest.fixture
+def api(settings, make_client):
+    """An API without a worker: its predictions stay pending."""
+    return make_client(settings, run_worker=False)
+
+
+def test_wait_answers_done_once_the_worker_finishes(api, settings, make_client):
+    prediction_id = _post(api)
+    waiter = api.app.state.services.waiter
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(api.get, f"/api/predictions/{prediction_id}", params={"wait": 20})
+        _until(lambda: waiter.waiting == 1, "the request waits")
+        make_client(settings)  # a worker starts and takes the queued prediction
+        response = answer.result(timeout=30)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "done" and len(body["recommendations"]) == 10
+    # One GET: the waiter handed over the row its check found settled.
+    assert waiter.settled == 1 and waiter.refused == 0
+    _until(lambda: not waiter.running, "the check loop stops when no one waits")
+
+
+def test_wait_without_a_worker_answers_pending_after_the_time(api):
+    prediction_id = _post(api)
+    waiter = api.app.state.services.waiter
+    t0 = time.monotonic()
+    response = api.get(f"/api/predictions/{prediction_id}", params={"wait": 0.3})
+    elapsed = time.monotonic() - t0
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "pending"
+    assert 0.3 <= elapsed < 5
+    assert waiter.checks >= 1 and waiter.settled == 0 and waiter.waiting == 0
+    # wait=0 (the default) answers at once, as before long-polls existed.
+    assert api.get(f"/api/predictions/{prediction_id}").json()["status"] == "pending"
+
+
+def test_wait_bad_values_and_unknown_ids(api):
+    prediction_id = _post(api)
+    for bad in ("-1", "30.5", "soon", "nan"):
+        response = api.get(f"/api/predictions/{prediction_id}", params={"wait": bad})
+        assert response.status_code == 422, (bad, response.text)
+        assert response.headers["content-type"].startswith(PROBLEM)
+        assert response.json()["errors"][0]["loc"] == ["query", "wait"]
+    unknown = api.get(f"/api/predictions/{uuid.uuid4()}", params={"wait": 20})
+    assert unknown.status_code == 404 and unknown.headers["content-type"].startswith(PROBLEM)
+    assert api.app.state.services.waiter.checks == 0  # answered without waiting
+
+
+def test_many_waiters_are_answered_by_one_query_loop(api, settings, make_client):
+    count = 24
+    ids = [_post(api, f"Show {i % 12}") for i in range(count)]
+    waiter = api.app.state.services.waiter
+    with ThreadPoolExecutor(count) as pool:
+        answers = [pool.submit(api.get, f"/api/predictions/{i}", params={"wait": 25}) for i in ids]
+        _until(lambda: waiter.waiting == count, f"{count} requests wait")
+        make_client(settings)  # a worker
+        bodies = [a.result(timeout=60).json() for a in answers]
+    assert [b["status"] for b in bodies] == ["done"] * count
+    assert waiter.settled == count
+    assert waiter.largest_check == count  # one query covered every waiting request
+
+
+def test_waiters_beyond_the_limit_are_answered_at_once(trained, make_client):
+    api = make_client(service_settings(trained, max_connections=2), run_worker=False)
+    ids = [_post(api) for _ in range(3)]
+    waiter = api.app.state.services.waiter
+    with ThreadPoolExecutor(2) as pool:
+        held = [pool.submit(api.get, f"/api/predictions/{i}", params={"wait": 1}) for i in ids[:2]]
+        _until(lambda: waiter.waiting == 2, "two requests wait")
+        third = api.get(f"/api/predictions/{ids[2]}", params={"wait": 20})
+        assert third.status_code == 200 and third.json()["status"] == "pending"
+        assert waiter.refused == 1
+        assert [h.result(timeout=10).json()["status"] for h in held] == ["pending"] * 2
+
+
+def test_server_stop_answers_long_polls_at_once(sqlite_store):
+    seed_ratings(sqlite_store)
+    port = free_port()
+    env = {**sqlite_store.env(), "NEXTSHOW_QUEUE_NAME": f"nobody-{uuid.uuid4().hex[:8]}"}
+    proc = start_serve(env, port, "--no-worker")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{base}/readyz", proc=proc)
+        status_url = (
+            base
+            + httpx.post(f"{base}/api/predictions", json={"shows": ["Show 1"]}).json()["status_url"]
+        )
+        with ThreadPoolExecutor(1) as pool:
+            answer = pool.submit(httpx.get, status_url, params={"wait": 30}, timeout=60)
+            time.sleep(0.5)  # the request is held
+            t0 = time.monotonic()
+            proc.send_signal(signal.SIGINT)
+            response = answer.result(timeout=60)
+        assert response.status_code == 200 and response.json()["status"] == "pending"
+        out, _ = proc.communicate(timeout=20)
+        assert time.monotonic() - t0 < 10, "the stop waited for the long-poll"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, out
