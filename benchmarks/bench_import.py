@@ -10,9 +10,13 @@ Default (``whole process``): the MovieTweetings 100k file imported by the real c
 clock starts and dropped after), beside the floor from the same run: a plain Python process that
 parses the same file into tuples and writes them in one transaction, on SQLite with one
 ``executemany ... ON CONFLICT DO UPDATE``, on PostgreSQL with ``COPY`` into a temporary table and
-one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE``. Floor and import runs alternate, and each
-figure is the median of ``--runs``: wall seconds, and CPU seconds (user + sys of the child, from
-``wait4``), which the other workers on a shared machine disturb less than wall time.
+one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE``. On SQLite a second floor, ``schema floor``,
+writes the same tuples with plain sqlite3 into nextshow's own migrated schema (users, shows and
+ratings with their keys, indexes and foreign keys): the gap between the two floors is what the
+schema costs, the gap above the second what nextshow's process start, checks and batches cost.
+Floor and import runs alternate, and each figure is the median of ``--runs``: wall seconds, and
+CPU seconds (user + sys of the child, from ``wait4``), which the other workers on a shared
+machine disturb less than wall time.
 
 ``--in-process`` cases (each in its own subprocess, so peak RSS is that import's alone):
 
@@ -251,6 +255,56 @@ def _floor(db: str, target: str) -> None:
         conn.execute(f"INSERT INTO r SELECT * FROM stage {upsert}")
 
 
+def _schema_floor(target: str) -> None:
+    """The floor into nextshow's own SQLite schema (``target`` migrated): the same tuples written
+    as users, shows and ratings with their keys, indexes and constraints, in one transaction,
+    by plain sqlite3 (ids read back with one SELECT per table; datetimes as SQLAlchemy stores
+    them). What the schema costs, apart from nextshow's checks and batching."""
+    import sqlite3
+    from datetime import UTC, datetime
+
+    rows = _dat_tuples(DATASET)
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    conn = sqlite3.connect(target)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    with conn:
+        users = dict.fromkeys(row[0] for row in rows)
+        conn.executemany(
+            "INSERT INTO users (external_id, source, anonymous, created_at) "
+            "VALUES (?, 'mt', 0, ?) ON CONFLICT DO NOTHING",
+            [(key, now) for key in users],
+        )
+        user_ids = dict(conn.execute("SELECT external_id, id FROM users WHERE source = 'mt'"))
+        shows = dict.fromkeys(row[1] for row in rows)
+        conn.executemany(
+            "INSERT INTO shows (imdb_id, title, normalized_title, source, external_id, "
+            "user_submitted, created_at, updated_at) VALUES (?, ?, ?, 'mt', ?, 0, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            [(imdb, imdb, imdb, imdb[2:], now, now) for imdb in shows],
+        )
+        show_ids = dict(conn.execute("SELECT imdb_id, id FROM shows"))
+        conn.executemany(
+            "INSERT INTO ratings (user_id, show_id, rating, liked, source, rated_at, updated_at) "
+            "VALUES (?, ?, ?, ?, 'mt', ?, ?) ON CONFLICT (user_id, show_id) DO UPDATE SET "
+            "rating = excluded.rating, liked = excluded.liked, rated_at = excluded.rated_at, "
+            "updated_at = excluded.updated_at",
+            [
+                (
+                    user_ids[user],
+                    show_ids[imdb],
+                    rating,
+                    rating >= 8,
+                    datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    now,
+                )
+                for user, imdb, rating, stamp in rows
+            ],
+        )
+    conn.close()
+
+
 def _timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Wall and CPU seconds (user + sys, from wait4) of one child process run to its end."""
     started = time.perf_counter()
@@ -294,6 +348,9 @@ def _one_run(kind: str, url: str | None) -> tuple[float, float]:
             db = "sqlite" if url is None else "postgresql"
             return _timed([sys.executable, __file__, "--floor", db, target])
         subprocess.run([nextshow, "db", "upgrade"], env=env, check=True, capture_output=True)
+        if kind == "schema floor":
+            store = str(home / "nextshow.db")  # the embedded default's file under NEXTSHOW_HOME
+            return _timed([sys.executable, __file__, "--floor", "sqlite-schema", store])
         import_cmd = ["import", "ratings", "--format", "movietweetings", str(DATASET)]
         return _timed([nextshow, *import_cmd], env)
     finally:
@@ -304,7 +361,8 @@ def _one_run(kind: str, url: str | None) -> tuple[float, float]:
 
 def whole_process(url: str | None, runs: int) -> None:
     """Print the median wall and CPU seconds of the import and of the floor, and their ratios."""
-    times: dict[str, list[tuple[float, float]]] = {"floor": [], "nextshow": []}
+    kinds = ["floor", "nextshow"] if url else ["floor", "schema floor", "nextshow"]
+    times: dict[str, list[tuple[float, float]]] = {kind: [] for kind in kinds}
     for _ in range(runs):
         for kind in times:  # alternating, so both see the same load
             times[kind].append(_one_run(kind, url))
@@ -313,15 +371,16 @@ def whole_process(url: str | None, runs: int) -> None:
     db = "sqlite" if url is None else "postgresql"
     for kind in times:
         print(
-            f"{'import' if kind == 'nextshow' else 'floor':<8} {db:<10} {wall[kind]:>8.2f} "
+            f"{'import' if kind == 'nextshow' else kind:<14} {db:<10} {wall[kind]:>8.2f} "
             f"{cpu[kind]:>8.2f}   " + " ".join(f"{w:.2f}/{c:.2f}" for w, c in times[kind]),
             flush=True,
         )
-    print(
-        f"{'ratio':<8} {db:<10} {wall['nextshow'] / wall['floor']:>7.1f}x "
-        f"{cpu['nextshow'] / cpu['floor']:>7.1f}x",
-        flush=True,
-    )
+    for kind in kinds[:-1]:
+        print(
+            f"{'/ ' + kind:<14} {db:<10} {wall['nextshow'] / wall[kind]:>7.1f}x "
+            f"{cpu['nextshow'] / cpu[kind]:>7.1f}x",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -336,7 +395,8 @@ def main() -> None:
     parser.add_argument("--floor", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor:
-        _floor(*args.floor)
+        db, target = args.floor
+        _schema_floor(target) if db == "sqlite-schema" else _floor(db, target)
         return
     if args.worker:
         print(json.dumps(worker(args.worker, args.postgres, args.imdb_lines)))
@@ -346,7 +406,7 @@ def main() -> None:
         return
     if not args.in_process:
         print(f"MovieTweetings 100k, whole process, median of {args.runs} (runs: wall/cpu)")
-        print(f"{'':<8} {'db':<10} {'wall s':>8} {'cpu s':>8}   runs")
+        print(f"{'':<14} {'db':<10} {'wall s':>8} {'cpu s':>8}   runs")
         whole_process(None, args.runs)
         if args.postgres:
             whole_process(args.postgres, args.runs)
