@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import TypeVar
@@ -14,8 +14,6 @@ from nextshow.ids import RULE as IMDB_ID_RULE
 from nextshow.ids import is_imdb_id
 from nextshow.ratings.records import (
     DIGITS,
-    EARLIEST_TIMESTAMP,
-    FUTURE_SLACK,
     MAX_GENRES,
     MAX_TITLE,
     MAX_USER_KEY,
@@ -26,6 +24,7 @@ from nextshow.ratings.records import (
     parse_timestamp,
     parse_year,
     split_title,
+    unix_time_reader,
 )
 from nextshow.rejects import Reject, control_character_reject
 from nextshow.textio import ProgressCallback, iter_lines
@@ -234,11 +233,11 @@ def _csv_show(values: dict[str, str], year: int | None, genres: str | None) -> S
 
 
 # The common shape of a data line: UTF-8 and printable (so no field holds a control character),
-# each field either bare (no quote in it) or quoted whole
-# with no quote inside. Lines of this shape skip the csv module and the per-row dict, and what
-# repeats from row to row (the show columns, the rating) is checked once per distinct value;
-# anything else takes the full path above, which says why a row is rejected. The fast path
-# accepts only rows the full path accepts, with the same result.
+# each field either bare (no quote in it) or quoted whole with no quote inside. Lines of this
+# shape skip the csv module and the per-row dict, and what repeats from row to row (the show
+# columns, the rating) is checked once per distinct value; anything else takes the full path
+# above, which says why a row is rejected. The fast path accepts only rows the full path accepts,
+# with the same result.
 _FAST_FIELD = r'(?:"([^"]*)"|([^,"]*))'
 _SHOW_METADATA = (*_SHOW_COLUMNS, "year", "genres")
 # Distinct values remembered before the caches start over: bounds their memory on files where
@@ -265,10 +264,7 @@ def fast_row_parser(header: list[str]) -> FastRowParser:
     show_names = [name for name in header if name in _SHOW_METADATA]
     show_key = _getter([at[name] for name in show_names])
     shows = _Memo(show_names, _show)
-    earliest = int(EARLIEST_TIMESTAMP.timestamp())
-    # Fixed at the start: a time past it (but within the window of a later "now") is still
-    # accepted by the full path.
-    latest = int((datetime.now(UTC) + FUTURE_SLACK).timestamp())
+    unix_time = unix_time_reader()
 
     def parse(number: int, data: bytes) -> ParsedRating | None:
         try:
@@ -296,10 +292,9 @@ def fast_row_parser(header: list[str]) -> FastRowParser:
             show = shows[show_key(fields)]
             stamp = "" if time_at is None else fields[time_at]
             if stamp.isdigit() and stamp.isascii() and len(stamp) <= 10:
-                seconds = int(stamp)
-                if not earliest <= seconds <= latest:
+                timestamp = unix_time(int(stamp))
+                if timestamp is None:
                     return None
-                timestamp: datetime | None = datetime.fromtimestamp(seconds, UTC)
             else:
                 timestamp = _timestamp(stamp.strip())
         except _Invalid:

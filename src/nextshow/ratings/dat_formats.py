@@ -10,20 +10,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import UTC, datetime
+from datetime import datetime
 
 from nextshow.ids import format_imdb_id
 from nextshow.ratings.items import movielens_key
 from nextshow.ratings.records import (
     DIGITS,
-    EARLIEST_TIMESTAMP,
-    FUTURE_SLACK,
     MAX_USER_KEY,
     ItemInfo,
     ParsedRating,
     ShowRef,
     parse_rating,
     parse_timestamp,
+    unix_time_reader,
 )
 from nextshow.rejects import Reject, control_character_reject
 
@@ -137,10 +136,7 @@ def fast_line_parser(fmt: str, items: dict[str, ItemInfo]) -> FastParser:
     separators = b"::" if fmt == "movietweetings" else b"::|\t"
     fullmatch = re.compile(_FAST_FIELDS % (MAX_USER_KEY, separators)).fullmatch
     low, high, factor = (0.0, 10.0, 1.0) if fmt == "movietweetings" else (0.5, 5.0, 2.0)
-    earliest = int(EARLIEST_TIMESTAMP.timestamp())
-    # Fixed at the start: a time past it (but within the window of a later "now") is still
-    # accepted by the full path.
-    latest = int((datetime.now(UTC) + FUTURE_SLACK).timestamp())
+    unix_time = unix_time_reader()
     shows: dict[bytes, ShowRef | None] = {}
 
     def show_of(item: bytes) -> ShowRef | None:
@@ -163,15 +159,16 @@ def fast_line_parser(fmt: str, items: dict[str, ItemInfo]) -> FastParser:
             return None
         user, _, item, rating_text, stamp_text = match.groups()
         rating = float(rating_text)
-        stamp = int(stamp_text)
-        if not (low <= rating <= high and earliest <= stamp <= latest):
+        if not low <= rating <= high:
+            return None
+        stamp = unix_time(int(stamp_text))
+        if stamp is None:
             return None
         show = shows.get(item) or show_of(item)
         if show is None:
             return None
         return ParsedRating(
-            number, user.decode("ascii"), show, rating * factor, None,
-            datetime.fromtimestamp(stamp, UTC), data.decode("ascii"),
-        )  # fmt: skip
+            number, user.decode("ascii"), show, rating * factor, None, stamp, data.decode("ascii")
+        )
 
     return parse

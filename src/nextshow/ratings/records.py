@@ -6,6 +6,7 @@ Pure: no database imports. Column lengths come from :mod:`nextshow.db.limits`, p
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -147,6 +148,21 @@ def parse_timestamp(text: str, *, now: datetime | None = None) -> datetime:
             f"{latest.date()}]: {text!r}"
         )
     return value
+
+
+def unix_time_reader(now: datetime | None = None) -> Callable[[int], datetime | None]:
+    """For the fast parsers: unix seconds -> aware UTC datetime, None outside the window of
+    :func:`parse_timestamp` (checked as integers). The window's end is fixed at the call, so a
+    time past it but within a later "now" is left to the full path, which accepts it."""
+    earliest = int(EARLIEST_TIMESTAMP.timestamp())
+    latest = int(((now or datetime.now(UTC)) + FUTURE_SLACK).timestamp())
+
+    def read(seconds: int) -> datetime | None:
+        if not earliest <= seconds <= latest:
+            return None
+        return datetime.fromtimestamp(seconds, UTC)
+
+    return read
 
 
 def parse_year(text: str) -> int:
