@@ -10,7 +10,7 @@ from sqlalchemy import Table, select, text
 from nextshow.db.lookup import rows_where_in
 from nextshow.db.models import Rating, Show, User
 from nextshow.db.session import transaction
-from nextshow.db.upsert import bulk_insert, upsert_clause
+from nextshow.db.upsert import bulk_insert, insert_returning, upsert_clause
 
 USERS: Table = User.__table__  # type: ignore[assignment]
 RATINGS: Table = Rating.__table__  # type: ignore[assignment]
@@ -95,3 +95,23 @@ def test_upsert_clause_and_lookup_in_chunks(store):
         found = {row[0] for row in rows_where_in(session, sql, wanted, ("many",))}
     assert found == {f"x{n}" for n in range(2, 4501, 2)}
     assert _stored(store)[(1, 1)][0] == 6.0
+
+
+def test_insert_returning_creates_in_order_and_skips_existing_keys(store):
+    _seed(store)  # users u1, u2 of source "t"
+    with transaction(store.sessions) as session:
+        fixed = {"source": "t", "anonymous": True, "created_at": T0}
+        created = insert_returning(
+            session, USERS, "external_id", ["u3", "u1", "u4"], fixed, ("external_id", "id")
+        )
+        again = insert_returning(session, USERS, "external_id", ["u3"], fixed, ("id",))
+    assert [key for key, _ in created] == ["u3", "u4"]  # u1 exists: not inserted, not returned
+    assert created[0][1] < created[1][1]  # ids in the order of the values
+    assert again == []
+    with store.sessions() as session:
+        users = {
+            u.external_id: (u.id, u.anonymous, u.created_at) for u in session.scalars(select(User))
+        }
+    assert users["u3"] == (created[0][1], True, T0)  # the fixed values, with their types' binding
+    assert users["u4"] == (created[1][1], True, T0)
+    assert users["u1"][1] is False

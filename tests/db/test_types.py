@@ -48,3 +48,27 @@ def test_sqlite_keeps_storing_naive_utc_text(sqlite_store):
         session.commit()
         raw = session.scalar(text("SELECT created_at FROM users"))
     assert raw == "2024-05-01 12:00:00.000000"
+
+
+def test_sqlite_whole_second_text_is_the_general_text():
+    """The bind processor's whole-second shortcut writes exactly what the general path does."""
+    from sqlalchemy.dialects import sqlite
+
+    from nextshow.db.types import UTCDateTime
+
+    process = UTCDateTime().bind_processor(sqlite.dialect())
+    berlin = timezone(timedelta(hours=2))
+    values = [
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(5, 6, 7, 8, 9, 10, tzinfo=UTC),
+        datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC),
+        datetime(1970, 1, 1, tzinfo=UTC),
+        datetime(2017, 7, 14, 2, 40, tzinfo=UTC),
+        datetime(2024, 2, 29, 23, 0, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
+    ]
+    values += [datetime.fromtimestamp(1_500_000_000 + n * 7_919, UTC) for n in range(2_000)]
+    for value in values:
+        assert process(value) == value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    assert process(datetime(2024, 5, 1, 14, 0, 0, 5, tzinfo=berlin)) == "2024-05-01 12:00:00.000005"
+    assert process(datetime(2024, 5, 1, 14, 0, tzinfo=berlin)) == "2024-05-01 12:00:00.000000"

@@ -17,8 +17,9 @@ from sqlalchemy.exc import DBAPIError
 
 from nextshow.catalog.store import ShowSpec, get_or_create_shows
 from nextshow.db.models import Rating, Show, User
+from nextshow.db.session import transaction
 from nextshow.ratings.formats import ParsedRating, ShowRef, iter_ratings
-from nextshow.ratings.importer import import_ratings
+from nextshow.ratings.importer import _BatchStats, _get_or_create_users, import_ratings
 from tests.conftest import run_cli
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -318,6 +319,22 @@ def test_later_rating_wins_and_older_never_overwrites(store, tmp_path):
     assert stored[("u1", "One")] == (9.0, True, datetime(2020, 1, 3, tzinfo=UTC))
     assert stored[("u2", "One")] == (8.0, True, datetime(2020, 1, 1, tzinfo=UTC))
     assert stored[("u3", "One")][0] == 7.0
+
+
+def test_users_another_writer_created_during_an_import_are_found_not_new(store):
+    """An import that began with no users of its source creates users without looking them up;
+    one that appeared meanwhile (the insert skips it) is read instead, and counted as existing,
+    so its stored ratings are compared with the file's."""
+    with transaction(store.sessions) as session:
+        session.add(User(external_id="taken", source="csv"))
+    with store.sessions() as session:
+        taken = session.scalar(select(User.id).where(User.external_id == "taken"))
+    stats = _BatchStats(source_stored=False)  # what the import saw when it began
+    with transaction(store.sessions) as session:
+        ids, new = _get_or_create_users(session, "csv", {"taken", "fresh"}, stats)
+    assert ids["taken"] == taken
+    assert new == {ids["fresh"]}
+    assert (stats.users_created, stats.user_ids) == (1, ids)
 
 
 # -------------------------------------------------------------------------- batch atomicity

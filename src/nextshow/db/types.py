@@ -14,6 +14,25 @@ _SQLITE_FORMAT = (
 )
 
 
+# Whole-second UTC text from unix seconds: "YYYY-MM-DD HH:" of each hour met (cached) + "MM:SS"
+# from a table. Imports bind a timestamp per row, mostly whole seconds (unix times), and this is
+# half the cost of formatting each one.
+_HOURS: dict[int, str] = {}
+_MAX_HOURS = 200_000  # ~23 years of distinct hours, ~20 MB at most
+_MINUTES_SECONDS = [f"{m:02d}:{s:02d}.000000" for m in range(60) for s in range(60)]
+
+
+def _whole_second_text(value: datetime) -> str:
+    """``value`` (aware UTC, no microseconds) as SQLite's DATETIME text."""
+    hour, rest = divmod(int(value.timestamp()), 3600)
+    prefix = _HOURS.get(hour)
+    if prefix is None:
+        if len(_HOURS) >= _MAX_HOURS:
+            _HOURS.clear()
+        prefix = _HOURS[hour] = value.isoformat(" ")[:14]
+    return prefix + _MINUTES_SECONDS[rest]
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """``DateTime(timezone=True)`` that always hands back timezone-aware UTC datetimes.
 
@@ -44,8 +63,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: Any) -> Any:
             if type(value) is not datetime:
                 return general(value)  # type: ignore[misc]
-            if value.tzinfo is UTC:  # the common case: drop the "+00:00"
-                return value.isoformat(" ", "microseconds")[:26]
+            if value.tzinfo is UTC:  # the common case
+                if not value.microsecond:
+                    return _whole_second_text(value)
+                return value.isoformat(" ", "microseconds")[:26]  # drop the "+00:00"
             if value.tzinfo is not None:
                 value = value.astimezone(UTC).replace(tzinfo=None)
             return value.isoformat(" ", "microseconds")

@@ -8,7 +8,8 @@ bulk helpers send a whole batch per statement: ``unnest`` of array parameters on
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -84,13 +85,18 @@ def _pg_array_literal(values: list[Any]) -> str:
     return "{" + ",".join(map(_pg_element, values)) + "}"
 
 
+_SAMPLE = 64  # values whose distinctness decides how a column is converted
+
+
 def _bound_values(
     session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> list[tuple[Any, ...]]:
     """The rows as tuples with each column's bind processing applied (what SQLAlchemy would send).
 
     Only columns whose type has a processor (datetimes, booleans on SQLite) are converted, a
-    column at a time and each distinct value once: a batch shares one ``now`` and two flags.
+    column at a time. A column whose first values repeat (a batch shares one ``now`` and two
+    flags) converts each distinct value once; one whose values differ (the ratings' own times)
+    converts each in turn, without the set and the lookup that would only add to it.
     """
     dialect = session.get_bind().dialect
     processors = [
@@ -102,13 +108,18 @@ def _bound_values(
         return [tuple(row) for row in rows]  # SQLAlchemy's driver-level executemany wants tuples
     by_column = list(zip(*rows, strict=True))
     for i, processor in processors:
+        values = by_column[i]
         try:
             # One column holds one Python type, so equal values (True and 1) never meet in a set.
-            converted = {value: processor(value) for value in set(by_column[i])}
+            head = values[:_SAMPLE]
+            if len(set(head)) * 2 > len(head):
+                by_column[i] = tuple(map(processor, values))
+                continue
+            converted = {value: processor(value) for value in set(values)}
         except TypeError:  # unhashable values (JSON): convert each
-            by_column[i] = tuple(map(processor, by_column[i]))
+            by_column[i] = tuple(map(processor, values))
         else:
-            by_column[i] = tuple(map(converted.__getitem__, by_column[i]))
+            by_column[i] = tuple(map(converted.__getitem__, values))
     return list(zip(*by_column, strict=True))
 
 
@@ -173,6 +184,50 @@ def insert_ignoring_conflicts(session: Session, table: Table, rows: list[dict[st
         bulk_insert(session, table, *_dict_rows(rows), "ON CONFLICT DO NOTHING")
     else:  # other engines: a race surfaces as IntegrityError and rolls the batch back
         session.execute(insert(table), rows)
+
+
+def insert_returning(
+    session: Session,
+    table: Table,
+    column: str,
+    values: Sequence[str | int],
+    fixed: Mapping[str, Any],
+    returning: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    """One row per value of ``column`` (the other columns from ``fixed``), skipping rows that
+    violate a unique constraint; ``returning``'s columns of the rows inserted.
+
+    One statement whatever the number of values, which go as a single parameter: a JSON array
+    read by ``json_each`` on SQLite, an array cast by ``unnest`` on PostgreSQL. Rows are
+    inserted in the order of ``values``. A row left out by a conflict (its key exists, or
+    another writer inserted it meanwhile) is not returned: callers look those up.
+    """
+    if not values:
+        return []
+    dialect = session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
+    if dialect.name == "postgresql":
+        type_ = table.c[column].type.compile(dialect=dialect)
+        rows, param = f"unnest(CAST(:values AS {type_}[])) AS v(value)", _pg_array_literal(values)
+        where = ""
+    elif dialect.name == "sqlite":
+        # WHERE true: SQLite's parser would read ON CONFLICT as part of the SELECT's join.
+        rows, param, where = "json_each(:values)", json.dumps(list(values)), " WHERE true"
+    else:
+        raise NotImplementedError(f"INSERT ... RETURNING of many rows on {dialect.name}")
+    names = [column, *fixed]
+    picks = ", ".join(["value", *(f":f{i}" for i in range(len(fixed)))])
+    sql = (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
+        f"({', '.join(quote(name) for name in names)}) SELECT {picks} FROM {rows}{where} "
+        f"ON CONFLICT DO NOTHING RETURNING {', '.join(quote(name) for name in returning)}"
+    )
+    # Typed parameters: the fixed values get their columns' bind processing (datetimes, flags).
+    typed = [
+        bindparam(f"f{i}", fixed[name], type_=table.c[name].type) for i, name in enumerate(fixed)
+    ]
+    stmt = text(sql).bindparams(*typed)
+    return [tuple(row) for row in session.execute(stmt, {"values": param})]
 
 
 def upsert_clause(session: Session, keys: Sequence[str], update_columns: Sequence[str]) -> str:

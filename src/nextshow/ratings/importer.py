@@ -40,7 +40,7 @@ from nextshow.catalog.store import (
 from nextshow.db.lookup import rows_where_in
 from nextshow.db.models import Rating, User
 from nextshow.db.session import transaction
-from nextshow.db.upsert import bulk_insert, insert_ignoring_conflicts, upsert_clause
+from nextshow.db.upsert import bulk_insert, insert_returning, upsert_clause
 from nextshow.gcpause import collect_young, gc_paused
 from nextshow.progress import file_progress_bar
 from nextshow.ratings.formats import ParsedRating, ShowRef, iter_ratings
@@ -78,8 +78,8 @@ def import_ratings(
     Rejected lines go to a CSV report under ``reports_dir``; the summary counts ratings.
     """
     summary = ImportSummary()
-    stats = _BatchStats()
     source = source or fmt
+    stats = _BatchStats(source_stored=_has_users(sessions, source))
     bar = file_progress_bar(path, enabled=progress, desc=f"ratings {path.name}")
     with summary.reporting(reports_dir, f"ratings-{path.name}"), bar, gc_paused():
         batch: list[ParsedRating] = []
@@ -117,7 +117,16 @@ class _BatchStats:
     users_created: int = 0
     shows_created: int = 0
     user_ids: dict[str, int] = field(default_factory=dict)
+    # Whether the store held users of the import's source when it began: if not, a user that
+    # this import has not created does not exist yet, and is created without a lookup.
+    source_stored: bool = True
     show_ids: dict[ShowRef, int] = field(default_factory=dict)
+
+
+def _has_users(sessions: sessionmaker[Session], source: str) -> bool:
+    with sessions() as session:
+        found = session.execute(select(USERS.c.id).where(USERS.c.source == source).limit(1))
+        return found.first() is not None
 
 
 def newer_wins(new: datetime | None, old: datetime | None) -> bool:
@@ -223,28 +232,21 @@ def _get_or_create_users(
     # Users seen by an earlier batch of this import are known (a user's lines are usually
     # together, but a file need not be sorted).
     ids = {key: stats.user_ids[key] for key in keys if key in stats.user_ids}
-    ids.update(lookup(sorted(keys - ids.keys())))
-    missing = sorted(keys - ids.keys())
-    created: set[int] = set()
-    if missing:
-        now = datetime.now(UTC)
-        insert_ignoring_conflicts(
-            session,
-            USERS,
-            [
-                {"external_id": key, "source": source, "anonymous": False, "created_at": now}
-                for key in missing
-            ],
-        )
-        # Treated as new (no stored ratings to compare with). A user created at the same moment
-        # by a concurrent import of the same source would be too: concurrent imports of one
-        # source are not supported.
-        new_ids = lookup(missing)
-        ids.update(new_ids)
-        created = set(new_ids.values())
-        stats.users_created += len(new_ids)
+    unknown = sorted(keys - ids.keys())
+    if stats.source_stored:  # else every user not created by this import is new: no lookup
+        ids.update(lookup(unknown))
+        unknown = [key for key in unknown if key not in ids]
+    fixed = {"source": source, "anonymous": False, "created_at": datetime.now(UTC)}
+    created = dict(
+        insert_returning(session, USERS, "external_id", unknown, fixed, ("external_id", "id"))
+    )
+    ids.update(created)
+    stats.users_created += len(created)
+    # Keys the insert skipped: created meanwhile by another writer (concurrent imports of one
+    # source are not supported, but they stay correct): found now, and not new.
+    ids.update(lookup([key for key in unknown if key not in created]))
     stats.user_ids.update(ids)
-    return ids, created
+    return ids, set(created.values())
 
 
 def _resolve_shows(
