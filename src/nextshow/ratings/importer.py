@@ -2,8 +2,10 @@
 
 Each batch -- its users, the shows it creates and its ratings -- is one transaction, so an
 interrupted import leaves whole batches only, and a re-run picks up where it stopped (rows already
-stored come back as ``unchanged``). Writes are set-based: per batch one SELECT of the existing
-users, shows and ratings, then multi-row INSERTs and one executemany UPDATE; no per-row ORM objects.
+stored come back as ``unchanged``). Writes are set-based, no per-row ORM objects: per batch the
+missing users are created by one ``INSERT ... RETURNING`` (looked up first only when the store
+held users of the source before the import began), shows are got or created, the stored ratings
+of users not new in this batch are read, and one bulk upsert writes the new and changed ratings.
 
 One rating per (user, show), the newest wins:
 
