@@ -77,6 +77,20 @@ def test_wait_without_a_worker_answers_pending_after_the_time(api):
     assert api.get(f"/api/predictions/{prediction_id}").json()["status"] == "pending"
 
 
+def test_wait_on_a_settled_prediction_answers_at_the_next_check(api, settings, make_client):
+    prediction_id = _post(api)
+    make_client(settings)  # a worker
+    _until(
+        lambda: api.get(f"/api/predictions/{prediction_id}").json()["status"] == "done",
+        "the prediction is done",
+    )
+    waiter = api.app.state.services.waiter
+    t0 = time.monotonic()
+    response = api.get(f"/api/predictions/{prediction_id}", params={"wait": 20})
+    assert response.status_code == 200 and response.json()["status"] == "done"
+    assert time.monotonic() - t0 < 5 and waiter.checks == 1 and waiter.settled == 1
+
+
 def test_wait_bad_values_and_unknown_ids(api):
     prediction_id = _post(api)
     for bad in ("-1", "30.5", "soon", "nan"):
@@ -84,9 +98,11 @@ def test_wait_bad_values_and_unknown_ids(api):
         assert response.status_code == 422, (bad, response.text)
         assert response.headers["content-type"].startswith(PROBLEM)
         assert response.json()["errors"][0]["loc"] == ["query", "wait"]
+    t0 = time.monotonic()
     unknown = api.get(f"/api/predictions/{uuid.uuid4()}", params={"wait": 20})
     assert unknown.status_code == 404 and unknown.headers["content-type"].startswith(PROBLEM)
-    assert api.app.state.services.waiter.checks == 0  # answered without waiting
+    # No read before the wait: the waiter's first check found no such prediction.
+    assert api.app.state.services.waiter.checks == 1 and time.monotonic() - t0 < 5
 
 
 def test_many_waiters_are_answered_by_one_query_loop(api, settings, make_client):

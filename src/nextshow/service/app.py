@@ -117,6 +117,10 @@ def create_app(
     # bundle still fetches its logo from the internet.
     app = FastAPIOffline(
         redoc_url=None,
+        # nextshow's metrics are Prometheus (/metrics). FastAPI's own OpenTelemetry asks the
+        # global tracer, meter and logger providers (reading the environment) on every request
+        # to see whether one is set up: 5% of the API's CPU per prediction, for nothing here.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
         title="nextshow",
         version=__version__,
         description="Tell it shows you like, get shows you will probably like.",

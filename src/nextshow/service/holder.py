@@ -112,8 +112,22 @@ class ServingModel:
         Liked shows the model does not know (added since it was trained) are logged, not
         used: the model cannot score from a column it does not have.
         """
-        if self.recommender is not None:
-            found = self.vocabulary.lookup(liked_show_ids, unknown="report")
+        return self.recommend_many([liked_show_ids], [n])[0]
+
+    def recommend_many(
+        self, liked_lists: Sequence[Sequence[int]], ns: Sequence[int]
+    ) -> list[tuple[list[Scored], bool]]:
+        """:meth:`recommend` for each liked list with its ``n``: the same answers, scored in
+        one batch (one sparse product for similarity models) where the model allows."""
+        for n in ns:  # as the recommender checks it: one bad n fails the batch, not a row
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise ValueError(f"n must be a positive int, got {n!r}")
+        answers: list[tuple[list[Scored], bool] | None] = [None] * len(liked_lists)
+        scored_rows, columns = [], []
+        for i, liked in enumerate(liked_lists):
+            if self.recommender is None:
+                continue
+            found = self.vocabulary.lookup(liked, unknown="report")
             if found.unknown:
                 log.info(
                     "version %s does not know %d liked show(s): %s",
@@ -122,21 +136,33 @@ class ServingModel:
                     found.unknown[:10],
                 )
             if len(found.indices):
-                ids = self.vocabulary.show_ids
-                return [
-                    Scored(
-                        int(ids[r.show]),
-                        r.score,
-                        tuple(int(ids[b]) for b in r.because),
-                        r.popularity_share,
-                        r.reason,
-                    )
-                    for r in self.recommender.recommend(
-                        found.indices, n, exclude=self.blocked_columns or None
-                    )
-                ], False
-        skip = set(liked_show_ids) | self.blocked
-        return [p for p in self.popular if p.show_id not in skip][:n], True
+                scored_rows.append(i)
+                columns.append(found.indices)
+        if scored_rows:
+            assert self.recommender is not None
+            most = max(ns[i] for i in scored_rows)  # each list is a prefix of the longest
+            exclude = self.blocked_columns or None
+            batch = self.recommender.recommend_batch(columns, most, [exclude] * len(columns))
+            ids = self.vocabulary.show_ids
+            for i, recommendations in zip(scored_rows, batch, strict=True):
+                answers[i] = (
+                    [
+                        Scored(
+                            int(ids[r.show]),
+                            r.score,
+                            tuple(int(ids[b]) for b in r.because),
+                            r.popularity_share,
+                            r.reason,
+                        )
+                        for r in recommendations[: ns[i]]
+                    ],
+                    False,
+                )
+        for i, liked in enumerate(liked_lists):
+            if answers[i] is None:
+                skip = set(liked) | self.blocked
+                answers[i] = [p for p in self.popular if p.show_id not in skip][: ns[i]], True
+        return answers  # type: ignore[return-value]
 
 
 def popular_shows(session: Session, limit: int = FALLBACK_SIZE) -> list[Scored]:

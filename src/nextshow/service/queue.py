@@ -14,24 +14,25 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
-from huey.constants import EmptyData
 from huey.consumer import Consumer
 from huey.registry import Message
 from huey.serializer import Serializer
-from huey.storage import SqliteStorage
+from huey.storage import RedisStorage, SqliteStorage
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from nextshow.config import Settings
 from nextshow.service.predictions import (
     SqliteWriteGuard,
     mark_failed,
-    process_request,
+    process_requests,
     stale_pending,
 )
 
@@ -49,6 +50,8 @@ RESTARTS_KEY = "nextshow:worker-restarts"
 BEAT_EVERY = 1.0  # seconds between heartbeat writes of one process
 RETRAIN_QUEUED_KEY = "nextshow:retrain-queued"
 RETRAIN_FLAG_TTL = 3600.0
+# Predictions one worker thread takes from the queue at once and writes in one transaction.
+PREDICT_BATCH = 16
 
 
 class JsonSerializer(Serializer):
@@ -105,9 +108,6 @@ class _SqliteStorage(SqliteStorage):
       enqueues while the worker process dequeues, and a writer that finds SQLite's lock taken
       sleeps in its busy handler up to 100 ms per try however soon the lock is freed, where a
       ``flock`` waiter is woken the moment it is.
-    - ``pop_data`` reads before it writes. Huey pops every task's revocation key after running
-      it; that key almost never exists, and an exclusive transaction per task to find nothing
-      doubled the queue's writes.
     """
 
     def _create_connection(self) -> Any:
@@ -127,10 +127,97 @@ class _SqliteStorage(SqliteStorage):
         with guard, super().db(commit, close) as cursor:
             yield cursor
 
-    def pop_data(self, key: str) -> Any:
-        if self.peek_data(key) is EmptyData:
-            return EmptyData
-        return super().pop_data(key)
+    def dequeue_many(self, limit: int) -> list[bytes]:
+        """Take up to ``limit`` messages, oldest first, without waiting (one transaction)."""
+        if not self.sql("select 1 from task where queue = ? limit 1", (self.name,), results=True):
+            return []  # the quick check without the exclusive lock, as Huey's dequeue
+        with self.db(commit=True) as curs:
+            curs.execute(
+                "select id, data from task where queue = ? order by priority desc, id limit ?",
+                (self.name, limit),
+            )
+            rows = curs.fetchall()
+            curs.executemany("delete from task where id = ?", [(tid,) for tid, _ in rows])
+        return [data for _, data in rows]
+
+
+class _RedisStorage(RedisStorage):
+    def dequeue_many(self, limit: int) -> list[bytes]:
+        """Take up to ``limit`` messages, oldest first, without waiting (one RPOP)."""
+        return self.conn.rpop(self.queue_key, limit) or []
+
+
+class _Unrevocable:
+    """Huey without task revocation: nextshow revokes no task.
+
+    Huey reads a task's revocation flags before running it and deletes its flag after: two
+    storage round trips per task (on Redis, an HMGET and an HDEL; on SQLite, a read and an
+    exclusive write transaction) to find flags that are never set. Revoking raises, so the
+    skipped reads can never miss one.
+    """
+
+    _REVOKE_PREFIX = "r:"  # Huey's key for one task's revocation flag: "r:<task id>"
+
+    def is_revoked(self, task: Any, timestamp: Any = None, peek: bool = True) -> bool:
+        return False
+
+    def delete(self, key: str) -> Any:
+        if key.startswith(self._REVOKE_PREFIX):  # the flag Huey clears after each task
+            return False
+        return super().delete(key)  # type: ignore[misc]
+
+    def revoke(self, *args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError("nextshow does not revoke queued tasks")
+
+    revoke_all = revoke_by_id = revoke
+
+
+class _Batching:
+    """Huey that hands queued predictions to one worker thread together.
+
+    When a worker thread takes a prediction task, the messages queued behind it (up to
+    ``PREDICT_BATCH`` in all, taken in one round trip) join it: their ids become arguments of
+    that one task, which writes them in one transaction. Other tasks taken along run next, in
+    their order, on whichever thread asks first. Taken messages live in this process until they
+    run: a worker that dies loses them as it loses its running tasks, and the requests, still
+    pending in the database, are queued again (after a restart, or by the periodic sweep).
+    """
+
+    _batched: type | None = None
+    _limit = 1
+
+    def batch(self, task: Any, limit: int) -> None:
+        """Hand up to ``limit`` queued calls of ``task`` (positional arguments only) together."""
+        self._batched, self._limit = task.task_class, limit
+        self._taken: deque[Any] = deque()
+        self._taken_lock = threading.Lock()
+
+    def dequeue(self) -> Any:
+        if self._batched is not None:
+            with self._taken_lock:
+                if self._taken:
+                    return self._taken.popleft()
+        task = super().dequeue()  # type: ignore[misc]
+        if task is None or self._batched is None or not isinstance(task, self._batched):
+            return task
+        args = list(task.args)
+        for data in self.storage.dequeue_many(self._limit - 1):  # type: ignore[attr-defined]
+            other = self.deserialize_task(data)  # type: ignore[attr-defined]
+            if isinstance(other, self._batched):
+                args.extend(other.args)
+            else:
+                with self._taken_lock:
+                    self._taken.append(other)
+        task.args = tuple(args)
+        return task
+
+
+class _RedisHuey(_Batching, _Unrevocable, RedisHuey):
+    pass
+
+
+class _SqliteHuey(_Batching, _Unrevocable, SqliteHuey):
+    pass
 
 
 def make_huey(settings: Settings, name: str | None = None) -> Huey:
@@ -139,11 +226,11 @@ def make_huey(settings: Settings, name: str | None = None) -> Huey:
     name = name or settings.queue_name
     common: dict[str, Any] = {"results": False, "serializer": JsonSerializer(), "utc": True}
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey(name, url=url, **common)
+        return _RedisHuey(name, url=url, storage_class=_RedisStorage, **common)
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :]
         settings.ensure_home()
-        return SqliteHuey(name, filename=path, timeout=30, storage_class=_SqliteStorage, **common)
+        return _SqliteHuey(name, filename=path, timeout=30, storage_class=_SqliteStorage, **common)
     raise ValueError(f"queue URL {url!r}: use redis://host:port/db or sqlite:///path")
 
 
@@ -163,12 +250,16 @@ class PredictionQueue:
         self.huey = huey or make_huey(runtime.settings)
         self._last_beat = 0.0
 
-        # Only a prediction id (a str) goes into the queue: see the module doc.
+        # Only prediction ids (str) go into the queue: see the module doc. One id per message;
+        # the worker takes messages queued together as one task (see _Batching).
         @self.huey.task(
             retries=TASK_RETRIES, retry_delay=TASK_RETRY_DELAY, context=True, name="predict"
         )
-        def predict(request_id: str, task: Any = None) -> None:
-            self._predict(request_id, task)
+        def predict(*request_ids: str, task: Any = None) -> None:
+            self._predict(request_ids, task)
+
+        if isinstance(self.huey, _Batching):
+            self.huey.batch(predict, PREDICT_BATCH)
 
         @self.huey.task(name="retrain")
         def retrain(reason: str) -> None:
@@ -237,11 +328,12 @@ class PredictionQueue:
 
         The dead worker took its running tasks with it (Huey removes a task from the queue when
         it starts it): every pending prediction is enqueued again now rather than after
-        ``STALE_AFTER``. Running one twice is harmless (see ``process_request``).
+        ``STALE_AFTER``. Running one twice is harmless (see ``process_requests``).
         """
         self.huey.put(RESTARTS_KEY, int(count))
-        # Only the oldest few: the dead worker ran at most one task per thread.
-        self.requeue_pending(timedelta(0), limit=max(8, 4 * self.settings.worker_threads))
+        # Only the oldest few: the dead worker held at most a batch per thread.
+        held = PREDICT_BATCH * self.settings.worker_threads
+        self.requeue_pending(timedelta(0), limit=max(8, 2 * held))
 
     def worker_restarts(self) -> int:
         value = self.huey.get(RESTARTS_KEY, peek=True)
@@ -272,21 +364,27 @@ class PredictionQueue:
             self.huey, check_worker_health=False, **self.consumer_options(workers)
         )
 
-    def _predict(self, request_id: str, task: Any) -> None:
+    def _predict(self, request_ids: tuple[str, ...], task: Any) -> None:
         self.beat()
         ctx = self.runtime
         try:
-            process_request(ctx.sessions, ctx.holder.current, request_id)
+            # Errors of one request (its answer, its write) are settled inside; what comes out
+            # is a database error for the batch or for one of it.
+            process_requests(ctx.sessions, ctx.holder.current, request_ids)
         except (OperationalError, DBAPIError) as err:
-            # Transient (lock timeout, lost connection): let Huey retry, fail on the last try.
+            # Transient (lock timeout, lost connection): let Huey retry, fail on the last try
+            # (only requests still pending change).
             if task is None or task.retries <= 0:
-                log.exception("prediction %s failed after retries", request_id)
-                mark_failed(ctx.sessions, request_id, f"database error: {err.__class__.__name__}")
+                log.exception("predictions %s failed after retries", ", ".join(request_ids))
+                error = f"database error: {err.__class__.__name__}"
+                for request_id in request_ids:
+                    mark_failed(ctx.sessions, request_id, error)
             raise
         except Exception as err:
-            # A bug or a model error: retrying will not help; say so in the request.
-            log.exception("prediction %s failed", request_id)
-            mark_failed(ctx.sessions, request_id, f"{err.__class__.__name__}: {err}")
+            # A bug: retrying will not help; say so in the requests.
+            log.exception("predictions %s failed", ", ".join(request_ids))
+            for request_id in request_ids:
+                mark_failed(ctx.sessions, request_id, f"{err.__class__.__name__}: {err}")
 
     def _retrain(self, reason: str) -> None:
         self.beat()

@@ -89,6 +89,15 @@ def match_inputs(
     return out
 
 
+def may_create(matches: Sequence[InputMatch], create_new: Collection[str] = ()) -> bool:
+    """Whether matching the same texts with a session might create a show: some input is
+    unknown (or, when in ``create_new``, only resembles a known title). Without one, the
+    matches made without a session are final."""
+    return any(
+        m.status == "not_found" or (m.status == "fuzzy" and m.input in create_new) for m in matches
+    )
+
+
 def preview_match(index: TitleIndex, text: str, *, add: bool = False) -> MatchPreview:
     """What ``POST /api/predictions`` would decide for ``text`` (the same matcher and creation
     rule), without creating anything: ``will_add`` says an unknown title would become a new
@@ -131,9 +140,25 @@ def answer(
     ``because`` holds exactly the shows the reason names (see ``recommenders.reasons``). Shows in
     ``exclude`` (turned down with "not for me") are left out and the next ones take their places.
     """
-    skip = set(exclude) - set(liked)  # liked shows are never recommended anyway
-    scored, used_fallback = model.recommend(liked, n + len(skip))
-    scored = [item for item in scored if item.show_id not in skip][:n]
+    return answers(model, [(liked, n, exclude)])[0]
+
+
+def answers(
+    model: ServingModel, asks: Sequence[tuple[Sequence[int], int, Collection[int]]]
+) -> list[Recommendations]:
+    """:func:`answer` for each (liked, n, exclude), scored in one batch (the worker's)."""
+    skips = [set(exclude) - set(liked) for liked, _, exclude in asks]  # liked: never offered
+    ns = [n + len(skip) for (_, n, _), skip in zip(asks, skips, strict=True)]
+    scored = model.recommend_many([liked for liked, _, _ in asks], ns)
+    return [
+        _recommendations(model, [i for i in items if i.show_id not in skip][:n], used_fallback)
+        for (_, n, _), skip, (items, used_fallback) in zip(asks, skips, scored, strict=True)
+    ]
+
+
+def _recommendations(
+    model: ServingModel, scored: Sequence[Scored], used_fallback: bool
+) -> Recommendations:
     details = model.details
     # The shows' parts are built once per model version (see ServingModel.public_fields).
     recommendations = []

@@ -17,13 +17,12 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import String, any_, bindparam, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from nextshow.db.models import PredictionRequest
-from nextshow.service.predictions import read_engine
+from nextshow.service.predictions import autocommit_engine, id_in
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +32,16 @@ T = TypeVar("T")
 # that an answer waits at most this long after the worker commits it.
 CHECK_INTERVAL_SECONDS = 0.015
 
+# What a wait answers when the check found no such prediction (the route says 404).
+NOT_FOUND: Any = object()
+
 _table = PredictionRequest.__table__
-_NOT_PENDING = _table.c.status != "pending"
-# PostgreSQL takes the ids as one array parameter: an IN list of 1000 parameters cost 6.5 ms of
-# client CPU per check (SQLAlchemy renders and psycopg binds each), the array 1 ms. SQLite has
-# no arrays; its IN list of 1000 costs 1.6 ms.
-_SETTLED = {
-    "postgresql": select(_table).where(
-        _table.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(String))), _NOT_PENDING
-    ),
-    "sqlite": select(_table).where(_table.c.id.in_(bindparam("ids", expanding=True)), _NOT_PENDING),
+_CHECK = {
+    dialect: select(_table).where(
+        id_in(_table.c.id, dialect),
+        or_(_table.c.status != "pending", id_in(_table.c.id, dialect, "new")),
+    )
+    for dialect in ("postgresql", "sqlite")
 }
 
 
@@ -58,11 +57,16 @@ async def run_read(sessions: sessionmaker[Session], read: Callable[..., T], *arg
     return await run_in_threadpool(read, sessions, *args)
 
 
-def settled_requests(sessions: sessionmaker[Session], request_ids: Sequence[str]) -> list[Any]:
-    """The rows of those of ``request_ids`` that are no longer pending (done or failed)."""
+def settled_requests(
+    sessions: sessionmaker[Session], request_ids: Sequence[str], new_ids: Sequence[str] = ()
+) -> list[Any]:
+    """The rows of those of ``request_ids`` that are no longer pending (done or failed), and of
+    those of ``new_ids`` (a subset) whatever their status: an id of it without a row does not
+    exist."""
     engine = sessions.kw["bind"]
-    with read_engine(engine).connect() as conn:
-        return list(conn.execute(_SETTLED[engine.dialect.name], {"ids": list(request_ids)}))
+    params = {"ids": list(request_ids), "new": list(new_ids)}
+    with autocommit_engine(engine).connect() as conn:
+        return list(conn.execute(_CHECK[engine.dialect.name], params))
 
 
 class PredictionWaiter:
@@ -84,6 +88,7 @@ class PredictionWaiter:
         self._limit = limit
         self._interval = interval
         self._waiting: dict[str, list[asyncio.Future[Any]]] = {}
+        self._unchecked: set[str] = set()  # waited ids that no check has found yet
         self._count = 0
         self._task: asyncio.Task[None] | None = None
         self._closed = False
@@ -105,12 +110,19 @@ class PredictionWaiter:
         return self._task is not None
 
     async def wait(self, request_id: str, timeout: float) -> Any:
-        """The request's row once it is done or failed; None after ``timeout`` seconds, or at
-        once when the waiter is full or closed (the caller then reads the current state)."""
+        """The request's row once it is done or failed; :data:`NOT_FOUND` when the first check
+        finds no such request; None after ``timeout`` seconds, or at once when the waiter is
+        full or closed (the caller then reads the current state).
+
+        The caller need not read the request first: the next check (within one interval) tells
+        whether it exists, in the same query for every new id.
+        """
         if self._closed or self._count >= self._limit:
             self.refused += 1
             return None
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if request_id not in self._waiting:
+            self._unchecked.add(request_id)
         self._waiting.setdefault(request_id, []).append(future)
         self._count += 1
         if self._task is None:
@@ -127,6 +139,7 @@ class PredictionWaiter:
                 futures.remove(future)
                 if not futures:
                     del self._waiting[request_id]
+                    self._unchecked.discard(request_id)
 
     async def _run(self) -> None:
         """Check every waited id each interval until no one waits."""
@@ -136,14 +149,18 @@ class PredictionWaiter:
                 ids = list(self._waiting)
                 if not ids:
                     break
-                rows = await run_read(self._sessions, settled_requests, ids)
+                new = [i for i in ids if i in self._unchecked]
+                rows = await run_read(self._sessions, settled_requests, ids, new)
                 self.checks += 1
                 self.largest_check = max(self.largest_check, len(ids))
+                self._unchecked.difference_update(new)
+                missing = set(new)
                 for row in rows:
-                    for future in self._waiting.pop(row.id, ()):
-                        if not future.done():
-                            future.set_result(row)
-                            self.settled += 1
+                    missing.discard(row.id)
+                    if row.status != "pending":
+                        self._answer(row.id, row)
+                for request_id in missing:
+                    self._answer(request_id, NOT_FOUND)
         except Exception:
             # The database is down: let everyone go; each reads its state itself (a 503).
             log.exception("checking waited predictions failed; answering the waiting clients")
@@ -151,12 +168,20 @@ class PredictionWaiter:
         finally:
             self._task = None
 
+    def _answer(self, request_id: str, answer: Any) -> None:
+        for future in self._waiting.pop(request_id, ()):
+            if not future.done():
+                future.set_result(answer)
+                if answer is not NOT_FOUND:
+                    self.settled += 1
+
     def _release(self) -> None:
         for futures in self._waiting.values():
             for future in futures:
                 if not future.done():
                     future.set_result(None)
         self._waiting.clear()
+        self._unchecked.clear()
 
     def close(self) -> None:
         """Answer every waiting request now and refuse new waits (the server is stopping)."""

@@ -7,19 +7,27 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
 
-from nextshow.schemas.predictions import PredictionAccepted, PredictionCreate, PredictionPublic
+from nextshow.schemas.predictions import (
+    InputMatch,
+    PredictionAccepted,
+    PredictionCreate,
+    PredictionPublic,
+)
 from nextshow.service.api.deps import ServicesDep, require_likes
 from nextshow.service.predictions import (
     IdempotencyConflict,
+    autocommit_engine,
     client_key,
     create_request,
     read_request,
     write_guard,
 )
 from nextshow.service.problems import ProblemError, problem_responses
-from nextshow.service.recommend import match_inputs
-from nextshow.service.waiter import run_read
+from nextshow.service.recommend import match_inputs, may_create
+from nextshow.service.waiter import NOT_FOUND, run_read
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +44,6 @@ router = APIRouter(prefix="/api/predictions", tags=["predictions"])
 def create_prediction(
     body: PredictionCreate,
     request: Request,
-    response: Response,
     services: ServicesDep,
     idempotency_key: Annotated[
         str | None,
@@ -47,27 +54,27 @@ def create_prediction(
             description="Repeat a POST safely: the same key and body return the same prediction.",
         ),
     ] = None,
-) -> PredictionAccepted:
-    # Matching may create user-submitted shows; they, and the request, commit together before
-    # the 202, so an accepted request is never lost even when no worker runs.
-    with write_guard(services.sessions), services.sessions() as session, session.begin():
-        matches = match_inputs(
-            services.index, body.shows, session=session, create_new=set(body.add_shows)
-        )
-        require_likes(matches)
-        try:
-            stored, created = create_request(
-                session,
-                inputs=body.shows,
-                matches=matches,
-                user_external_id=body.user_id,
-                n=body.n,
-                idempotency_key=idempotency_key,
-                client_key=client_key(request.client.host if request.client else None),
-            )
-        except IdempotencyConflict as err:
-            raise ProblemError(409, str(err), kind="idempotency-conflict") from err
-        accepted = PredictionAccepted.model_validate(stored)
+) -> Response:
+    add = set(body.add_shows)
+    key = client_key(request.client.host if request.client else None)
+    matches = match_inputs(services.index, body.shows)  # remembered: nothing is created here
+    try:
+        if may_create(matches, add):
+            # Unknown titles become user-submitted shows; they and the request commit together
+            # before the 202, so an accepted request is never lost even when no worker runs.
+            with write_guard(services.sessions), services.sessions() as session, session.begin():
+                matches = match_inputs(services.index, body.shows, session=session, create_new=add)
+                require_likes(matches)
+                accepted, created = _store(session, body, matches, idempotency_key, key)
+        else:
+            # The common case, known titles: the request row is the only write (PostgreSQL:
+            # one INSERT in autocommit, no BEGIN and COMMIT round trips).
+            require_likes(matches)
+            engine = autocommit_engine(services.engine)
+            with write_guard(services.sessions), engine.begin() as conn:
+                accepted, created = _store(conn, body, matches, idempotency_key, key)
+    except IdempotencyConflict as err:
+        raise ProblemError(409, str(err), kind="idempotency-conflict") from err
     if created:
         try:
             services.queue.enqueue_prediction(accepted.prediction_id)
@@ -76,8 +83,31 @@ def create_prediction(
             log.exception(
                 "could not enqueue prediction %s; it will be re-enqueued", accepted.prediction_id
             )
-    response.headers["Location"] = accepted.status_url
-    return accepted
+    # Serialised once here rather than validated again by FastAPI against response_model.
+    return Response(
+        accepted.model_dump_json(),
+        status_code=202,
+        media_type="application/json",
+        headers={"Location": accepted.status_url},
+    )
+
+
+def _store(
+    executor: Session | Connection,
+    body: PredictionCreate,
+    matches: list[InputMatch],
+    idempotency_key: str | None,
+    client: str | None,
+) -> tuple[PredictionAccepted, bool]:
+    return create_request(
+        executor,
+        inputs=body.shows,
+        matches=matches,
+        user_external_id=body.user_id,
+        n=body.n,
+        idempotency_key=idempotency_key,
+        client_key=client,
+    )
 
 
 MAX_WAIT_SECONDS = 30
@@ -93,7 +123,8 @@ MAX_WAIT_SECONDS = 30
         "prediction that is still pending is held until it is done or failed, or S seconds have "
         "passed, and then answered as without `wait` (still `pending` when the time ran out). "
         "A client that long-polls with `wait=10` gets the answer as soon as it is ready with "
-        "one or two requests instead of many. An unknown id is a 404 at once. When the server "
+        "one or two requests instead of many. With `wait`, a prediction already settled, or an "
+        "unknown id (404), is answered at the server's next check (every 15 ms). When the server "
         "already holds as many waiting requests as its connection limit "
         "(`NEXTSHOW_MAX_CONNECTIONS`), or is shutting down, it answers at once."
     ),
@@ -114,16 +145,13 @@ async def get_prediction(
     # is one row by primary key (see run_read), and the answer is serialised once here rather
     # than validated again by FastAPI against response_model.
     key = str(prediction_id)
-    request = await run_read(services.sessions, read_request, key)
+    # With ``wait`` there is no read first (the prediction was asked for a moment ago: it is
+    # pending): the waiter's next check says whether it exists and hands over the settled row.
+    # After the time-out, or when it cannot hold the request, the state is read.
+    request = await services.waiter.wait(key, wait) if wait > 0 else None
     if request is None:
+        request = await run_read(services.sessions, read_request, key)
+    if request is None or request is NOT_FOUND:
         raise ProblemError(404, f"no prediction {prediction_id}", kind="not-found")
-    if wait > 0 and request.status == "pending":
-        # The waiter hands over the settled row; after the time-out (or when it cannot hold the
-        # request) the state is read again: it may have settled since the last check.
-        request = await services.waiter.wait(key, wait) or await run_read(
-            services.sessions, read_request, key
-        )
-        if request is None:  # deleted while waiting
-            raise ProblemError(404, f"no prediction {prediction_id}", kind="not-found")
     body = PredictionPublic.model_validate(request).model_dump_json()
     return Response(body, media_type="application/json")
