@@ -8,6 +8,7 @@ import scipy.sparse as sp
 
 from nextshow.recommenders import create, kinds
 from nextshow.recommenders.base import Recommender, make_rng, top_n
+from nextshow.recommenders.discovery import interleave
 from nextshow.recommenders.kinds import register
 from tests.recommenders.conftest import DAY, DAY0, build
 
@@ -133,3 +134,47 @@ def test_fit_checks_input(tiny) -> None:
 
     with pytest.warns(SparseFormatWarning):
         model.fit(likes.tocoo())
+
+
+def test_interleave_gives_every_period_th_place_to_a_pick() -> None:
+    """Head order s0..s5; picks prefer s5 then s4; period 3, guard 2 (s0, s1 never picks).
+
+    Head places r + r // 2: s0 0, s1 1, s2 3, s3 4 (s4, s5 later); pick places (q + 1) * 3 - 1:
+    s5 2, s4 5. The list reads s0 s1 [s5] s2 s3 [s4].
+    """
+    head = np.array([[6.0, 5.0, 4.0, 3.0, 2.0, 1.0]])
+    picks = np.array([[9.0, 9.0, 0.0, 0.0, 1.0, 2.0]])  # s0, s1 score high but sit in the guard
+    scores, is_pick = interleave(head, picks, period=3, guard=2)
+    assert np.argsort(-scores[0], kind="stable").tolist() == [0, 1, 5, 2, 3, 4]
+    np.testing.assert_allclose(scores[0], 1.0 / (1.0 + np.array([0, 1, 3, 4, 5, 2])))
+    assert is_pick[0].tolist() == [False, False, False, False, True, True]
+    # a pick score of zero is no pick: without picks the head order is kept
+    plain, none = interleave(head, np.zeros_like(picks), period=3, guard=2)
+    assert np.argsort(-plain[0], kind="stable").tolist() == [0, 1, 2, 3, 4, 5] and not none.any()
+    with pytest.raises(ValueError, match="period"):
+        interleave(head, picks, period=1)
+
+
+def test_trending_is_recent_popularity_with_a_personal_pick_every_period_places() -> None:
+    """60 shows (more than the guard). Long ago three people liked s0, s50 and s55, and four
+    people each liked every other show; lately s0..s4 were liked by 10, 9, 8, 7, 6 people (the
+    last 40 users, inside the 120-day window). Someone who liked s50 gets the trending head with
+    a pick in every third place: s0, s1, [s55 because of s50], s2, s3, s4 (no second pick: the
+    walk from s50 reaches only s0, which the head shows anyway)."""
+    liked = [[0, 50, 55]] * 3
+    liked += [[s] for s in range(5, 60) if s not in (50, 55) for _ in range(4)]
+    liked += [[s] for s in reversed(range(5)) for _ in range(10 - s)]  # newest: s0's likers
+    likes, stamps = build(liked, n_shows=60)
+    model = create("trending", period=3, days=120.0).fit(likes, timestamps=stamps)
+    recs = model.recommend([50], n=6)
+    assert [r.show for r in recs] == [0, 1, 55, 2, 3, 4]
+    assert recs[2].because == (50,) and recs[2].popularity_share == 0.0
+    assert [r.popularity_share for r in recs if r.show != 55] == [1.0] * 5
+    # taste 0: the pick is the walk's reach weighted by popularity alone, still s55
+    assert (
+        create("trending", period=3, days=120.0, taste=0.0)
+        .fit(likes, timestamps=stamps)
+        .recommend([50], n=3)[2]
+        .show
+        == 55
+    )
