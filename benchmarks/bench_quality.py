@@ -276,7 +276,7 @@ COMPARED = (*PEERS, *BASELINES)
 # Our candidates: the pipeline chooses among them with its own rule (selection.choose). Every
 # registered model is a candidate in `nextshow train`; the benchmark keeps the set small enough
 # for one run on a shared 2-core machine, and lists what it used.
-DEFAULT_MODELS = "popularity,recent-popularity,rp3beta,ease,time-aware,trending,ranker"
+DEFAULT_MODELS = "popularity,recent-popularity,rp3beta,ease,time-aware,ranker"
 SPLITS = ("global-time", "user-time")
 
 

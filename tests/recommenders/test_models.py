@@ -7,9 +7,12 @@ import pytest
 import scipy.sparse as sp
 
 from nextshow.recommenders import create, kinds
-from nextshow.recommenders.base import Recommender, make_rng, top_n
-from nextshow.recommenders.discovery import interleave
+from nextshow.recommenders.base import Recommender, liked_rows, make_rng, top_n
+from nextshow.recommenders.discovery import interleave, with_discoveries
+from nextshow.recommenders.item_similarity import dense_scores
 from nextshow.recommenders.kinds import register
+from nextshow.recommenders.popularity import recent_popularity
+from nextshow.recommenders.similarity import max_rows, rp3beta_similarity
 from tests.recommenders.conftest import DAY, DAY0, build
 
 
@@ -155,26 +158,29 @@ def test_interleave_gives_every_period_th_place_to_a_pick() -> None:
         interleave(head, picks, period=1)
 
 
-def test_trending_is_recent_popularity_with_a_personal_pick_every_period_places() -> None:
+def test_discoveries_put_a_personal_pick_every_period_places() -> None:
     """60 shows (more than the guard). Long ago three people liked s0, s50 and s55, and four
     people each liked every other show; lately s0..s4 were liked by 10, 9, 8, 7, 6 people (the
-    last 40 users, inside the 120-day window). Someone who liked s50 gets the trending head with
-    a pick in every third place: s0, s1, [s55 because of s50], s2, s3, s4 (no second pick: the
-    walk from s50 reaches only s0, which the head shows anyway)."""
+    last 40 users, inside the 120-day window). Someone who liked s50, under a recent-popularity
+    head with a pick in every third place: s0, s1, [s55, reached by the walk from s50], s2, s3,
+    s4 (no second pick: the walk from s50 reaches only s0, which the head shows anyway)."""
     liked = [[0, 50, 55]] * 3
     liked += [[s] for s in range(5, 60) if s not in (50, 55) for _ in range(4)]
     liked += [[s] for s in reversed(range(5)) for _ in range(10 - s)]  # newest: s0's likers
     likes, stamps = build(liked, n_shows=60)
-    model = create("trending", period=3, days=120.0).fit(likes, timestamps=stamps)
-    recs = model.recommend([50], n=6)
-    assert [r.show for r in recs] == [0, 1, 55, 2, 3, 4]
-    assert recs[2].because == (50,) and recs[2].popularity_share == 0.0
-    assert [r.popularity_share for r in recs if r.show != 55] == [1.0] * 5
+    recent = max_rows(recent_popularity(likes, stamps, "window", 120.0))
+    walk = rp3beta_similarity(likes, 1.0, 0.5)
+    rows = liked_rows([np.array([50])], 60)
+
+    def order(taste: float) -> tuple[list[int], np.ndarray]:
+        head = np.tile(recent, (1, 1))
+        scores, is_pick = with_discoveries(
+            head, dense_scores(rows, walk), recent, rows, period=3, taste=taste
+        )
+        return np.argsort(-scores[0], kind="stable")[:6].tolist(), is_pick[0]
+
+    shows, is_pick = order(4.0)
+    assert shows == [0, 1, 55, 2, 3, 4]
+    assert np.flatnonzero(is_pick).tolist() == [55]
     # taste 0: the pick is the walk's reach weighted by popularity alone, still s55
-    assert (
-        create("trending", period=3, days=120.0, taste=0.0)
-        .fit(likes, timestamps=stamps)
-        .recommend([50], n=3)[2]
-        .show
-        == 55
-    )
+    assert order(0.0)[0][2] == 55

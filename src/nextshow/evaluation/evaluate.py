@@ -79,15 +79,7 @@ def kind_factory(name: str) -> ModelFactory:
 # or a count (well under a second at the original scale, each grid point too), popularity
 # included since its coverage sets the choice's floor. Left out: ALS, BPR, EASE (a dense shows x
 # shows inversion), blend and ranker (several fits each); a full choice ("all") adds them later.
-QUICK_CANDIDATES = (
-    "popularity",
-    "recent-popularity",
-    "itemknn",
-    "rp3beta",
-    "time-aware",
-    "trending",
-    "graph",
-)
+QUICK_CANDIDATES = ("popularity", "recent-popularity", "itemknn", "rp3beta", "time-aware", "graph")
 
 
 def parse_model_names(text: str) -> list[str]:

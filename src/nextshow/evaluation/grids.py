@@ -30,9 +30,6 @@ GRIDS: dict[str, Grid] = {
     # How fast a show's weight moves to co-likes, and how loud cold shows may be.
     "hybrid": {"evidence": [10.0, 2.0, 50.0], "content_weight": [0.3, 1.0, 0.1]},
     "blend": {},
-    # Which recent popularity heads the list, and how far a personal pick may stray from it; the
-    # walk keeps RP3beta's defaults and one place in ten stays a pick (the point of the model).
-    "trending": {"mode": ["window", "decay"], "days": [7.0, 3.0, 14.0], "taste": [4.0, 2.0, 8.0]},
     # Each ranker fit is several generator fits and a boosted-tree fit: the one parameter that
     # matters is which label split its trees learn from (what comes next for everyone, or each
     # user's next likes); the rest keep their defaults.

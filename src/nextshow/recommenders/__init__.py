@@ -19,8 +19,6 @@ ranker               label_split="global-time" | "user-time" | "random", n_candi
                      alpha=0.5, beta=0.3, k=200, shrink=10.0, cuts=3, negatives=0.25,
                      n_users=5000, max_iter=100, learning_rate=0.05, max_leaf_nodes=15,
                      min_samples_leaf=100, l2=1.0, period=10, taste=4.0
-trending             mode="window" | "decay", days=7.0, period=10, taste=4.0, alpha=1.0,
-                     beta=0.5, k=200
 blend                components=[{name, params, weight}, ...], normalize="max" | "minmax" | "rank"
 content              people=2.0, genres=1.0, era=0.5, type=0.25, prior=0.05, k=100 (needs
                      metadata; no likes needed)
@@ -28,9 +26,8 @@ hybrid               collaborative="itemknn", collaborative_params={}, content_p
                      evidence=10.0, content_weight=0.3, normalize="max"
 ===================  ==========================================================================
 
-``recent-popularity``, ``time-aware`` and ``trending`` need the timestamps matrix in ``fit``;
-``ranker`` uses it when given (recent popularity, show age) and learns from a random holdout
-without it.
+``recent-popularity`` and ``time-aware`` need the timestamps matrix in ``fit``; ``ranker``
+uses it when given (recent popularity, show age) and learns from a random holdout without it.
 ``kinds.params_of(name)`` gives the typed declarations.
 """
 
@@ -45,7 +42,6 @@ from nextshow.recommenders import (  # noqa: F401  (importing adds the models to
     ranker,
     rp3beta,
     time_aware,
-    trending,
 )
 from nextshow.recommenders.artifact import ArtifactError
 from nextshow.recommenders.base import (
