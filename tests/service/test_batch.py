@@ -53,13 +53,12 @@ def _pending(store, titles: list[str], *, n: int = 5, user: str | None = None) -
 
 def _likes(store) -> list[tuple[str, int]]:
     with store.sessions() as session:
-        return sorted(
-            session.execute(
-                select(User.external_id, Rating.show_id)
-                .join(User, User.id == Rating.user_id)
-                .where(Rating.source == "web")
-            ).tuples()
+        rows = session.execute(
+            select(User.external_id, Rating.show_id)
+            .join(User, User.id == Rating.user_id)
+            .where(Rating.source == "web")
         )
+        return sorted((external_id, show_id) for external_id, show_id in rows)
 
 
 @pytest.fixture
