@@ -24,12 +24,11 @@ from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, String, any_, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.sql.elements import ColumnElement
 
+from nextshow.db.lookup import id_in
 from nextshow.db.models import FEEDBACK_SOURCE, PredictionRequest, Rating, User, utcnow
 from nextshow.db.upsert import conflict_insert
 from nextshow.schemas.predictions import InputMatch, InputMatches, PredictionAccepted
@@ -179,18 +178,6 @@ def _statement(
 def _dialect_name(executor: Session | Connection) -> str:
     bind = executor.get_bind() if isinstance(executor, Session) else executor
     return bind.dialect.name
-
-
-def id_in(column: Any, dialect: str, name: str = "ids") -> ColumnElement[bool]:
-    """``column`` is one of the list given as parameter ``name`` at execution.
-
-    PostgreSQL takes the list as one array parameter: an IN list of 1000 parameters cost 6.5 ms
-    of client CPU (SQLAlchemy renders and psycopg binds each), the array 1 ms. SQLite has no
-    arrays; its IN list of 1000 costs 1.6 ms.
-    """
-    if dialect == "postgresql":
-        return column == any_(bindparam(name, type_=postgresql.ARRAY(String)))
-    return column.in_(bindparam(name, expanding=True))
 
 
 def _build_request_insert(session: Session) -> Any:
@@ -374,9 +361,7 @@ def process_requests(
             try:
                 work += _answered([row], model)
             except Exception as err:  # a bug or a model error: no retry can fix it
-                log.exception("prediction %s failed", row.id)
-                mark_failed(sessions, row.id, f"{err.__class__.__name__}: {err}")
-                statuses[row.id] = "failed"
+                statuses[row.id] = _fail(sessions, row.id, err)
     if len(work) > 1:
         try:
             statuses.update(_write(sessions, model, work))
@@ -391,12 +376,17 @@ def process_requests(
             log.warning("prediction %s: %s", item.request_id, err.__class__.__name__)
             retry = retry or err
         except Exception as err:
-            log.exception("prediction %s failed", item.request_id)
-            mark_failed(sessions, item.request_id, f"{err.__class__.__name__}: {err}")
-            statuses[item.request_id] = "failed"
+            statuses[item.request_id] = _fail(sessions, item.request_id, err)
     if retry is not None:
         raise retry
     return statuses
+
+
+def _fail(sessions: sessionmaker[Session], request_id: str, err: Exception) -> str:
+    """Log ``err`` and mark the request failed; its new status."""
+    log.exception("prediction %s failed", request_id)
+    mark_failed(sessions, request_id, f"{err.__class__.__name__}: {err}")
+    return "failed"
 
 
 def _write(

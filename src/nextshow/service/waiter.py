@@ -21,8 +21,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from nextshow.db.lookup import id_in
 from nextshow.db.models import PredictionRequest
-from nextshow.service.predictions import autocommit_engine, id_in
+from nextshow.service.predictions import autocommit_engine
 
 log = logging.getLogger(__name__)
 
