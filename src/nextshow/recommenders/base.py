@@ -305,7 +305,12 @@ class Recommender(ABC):
         chunk = 512
         for start in range(0, len(liked_arrs), chunk):
             part = liked_arrs[start : start + chunk]
-            scores = self._scores_batch(liked_rows(part, self.n_shows_))
+            if len(part) == 1:
+                # One user (a served request is a batch of one): the per-user scoring, which
+                # skips building a one-row sparse matrix (~0.2 ms a request for item kNN).
+                scores = np.array(self._scores(part[0]), dtype=np.float64)[np.newaxis]
+            else:
+                scores = self._scores_batch(liked_rows(part, self.n_shows_))
             for j, row in enumerate(part):
                 results.append(self._select(scores[j].copy(), row, excls[start + j], n))
         return results
