@@ -100,3 +100,30 @@ def test_ranker_without_timestamps_uses_a_random_label_split(tiny, metadata) -> 
     model.fit(likes, metadata)  # no timestamps: falls back to the random holdout, no error
     assert len(model.recommend([0], n=3)) == 3
     assert len(FEATURES) == model.shows_.shape[1] + 11
+
+
+def _two_crowds() -> sp.csr_matrix:
+    """A small crowd of 20 likes three of shows 0-3; a large one of 60 likes three of 4-7."""
+    rng = np.random.default_rng(42)
+    rows, cols = [], []
+    for u in range(80):
+        group = 0 if u < 20 else 4
+        for s in group + rng.choice(4, 3, replace=False):
+            rows.append(u), cols.append(int(s))
+    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(80, 8))
+
+
+def test_ranker_reasons_name_taste_or_the_crowd() -> None:
+    model = create("ranker", n_candidates=4, max_iter=20, min_samples_leaf=2, period=100, k=8).fit(
+        _two_crowds()
+    )
+    # Liking the small crowd's shows: its other shows come from taste, not from popularity
+    # (someone who liked the most liked shows, 4 and 5, would not be sent there).
+    niche = {r.show: r for r in model.recommend([0, 1], n=2)}
+    assert set(niche) == {2, 3}
+    assert all(r.popularity_share < 0.5 and r.because for r in niche.values())
+    # Liking the most liked shows is following the crowd: the answers are what anyone who
+    # liked them gets, so popularity carries every one of them (share 1 exactly).
+    crowd = model.recommend([4, 5], n=4)
+    assert {r.show for r in crowd} >= {6, 7}
+    assert [r.popularity_share for r in crowd] == [1.0] * 4

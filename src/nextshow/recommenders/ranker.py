@@ -65,14 +65,6 @@ from nextshow.recommenders.ranker_features import (
 from nextshow.recommenders.similarity import cosine_similarity, rp3beta_similarity, top_k_per_row
 
 LABEL_SPLITS = ("global-time", "user-time", "random")
-# What the pair features say about a candidate the liked shows do not lead to.
-NO_EVIDENCE = {
-    "walk_score": 0.0,
-    "walk_share": 0.0,
-    "walk_rank": 1.0,
-    "cosine_sum": 0.0,
-    "cosine_max": 0.0,
-}
 LABEL_STEP = 0.1  # label split i holds out the last (i + 1) x 10 % of the likes
 
 
@@ -238,24 +230,36 @@ class Ranker(Recommender):
         return with_discoveries(head, walk, recent, rows, period=self.period, taste=self.taste)
 
     def _popularity_share(self, liked: np.ndarray, shows: np.ndarray) -> np.ndarray:
-        """P(liked) with the liked shows' evidence taken away, as a share of P(liked).
+        """P(liked) for a mainstream person, as a share of this person's P(liked), at most 1.
 
-        The counterfactual: the same candidate for someone whose liked shows lead nowhere
-        (no walk, no cosine). A show outside the candidates is there by popularity alone; a
-        personal pick is there by taste (share 0).
+        The counterfactual is someone who liked as many shows as this person, the most liked
+        ones (never one of ``shows``): what anyone would be recommended for following the crowd.
+        A show that such a person would get as readily is there by popularity ("popular this
+        month with people who like X"), however many of this person's shows the walk passed
+        through; one their own taste carries is "because you liked X". A show outside the
+        candidates is there by popularity alone; a personal pick is there by taste (share 0).
         """
         rows = liked_rows([liked], self.n_shows_)
         is_pick = self._interleaved(rows)[1][0]
         (cand,), X = self._pairs(rows)
         full = _sigmoid(boosting_decision(self.trees_, X))
-        for name, value in NO_EVIDENCE.items():
-            X[:, FEATURES.index(name)] = value
-        plain = _sigmoid(boosting_decision(self.trees_, X))
+        crowd = self._crowd_probability(len(liked), shows)
         share = np.ones(len(shows))
         where = np.searchsorted(cand, shows)
         found = (where < len(cand)) & (cand[np.minimum(where, len(cand) - 1)] == shows)
-        share[found] = np.minimum(plain[where[found]] / full[where[found]], 1.0)
+        share[found] = np.minimum(crowd[found] / full[where[found]], 1.0)
         return np.where(is_pick[shows], 0.0, share)
+
+    def _crowd_probability(self, n_liked: int, shows: np.ndarray) -> np.ndarray:
+        """P(liked) of each of ``shows`` for someone who liked the ``n_liked`` most liked shows
+        other than ``shows``, each scored among that person's own candidates."""
+        by_likes = top_n(self.shows_[:, 0], n_liked + len(shows))
+        crowd = np.sort(by_likes[~np.isin(by_likes, shows)][:n_liked])
+        rows = liked_rows([crowd], self.n_shows_)
+        walk = dense_scores(rows, self.walk_)
+        cand = np.union1d(self._candidates(rows, walk)[0], shows)
+        X = pair_features(rows, [cand], walk, self.cosine_, self.shows_, self.genres_)
+        return _sigmoid(boosting_decision(self.trees_, X))[np.searchsorted(cand, shows)]
 
     def _because(self, liked: np.ndarray, shows: np.ndarray) -> list[tuple[int, ...]]:
         return top_contributors(contributions(self.walk_, liked, shows), liked)
