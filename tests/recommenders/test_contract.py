@@ -27,7 +27,7 @@ def fitted(name: str, tiny, metadata=None):
 
 
 def as_tuples(recs) -> list[tuple]:
-    return [(r.show, r.score, r.because) for r in recs]
+    return [(r.show, r.score, r.because, r.popularity_share) for r in recs]
 
 
 def test_every_planned_model_is_registered() -> None:

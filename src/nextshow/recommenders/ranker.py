@@ -36,6 +36,7 @@ candidate.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -66,6 +67,18 @@ from nextshow.recommenders.similarity import cosine_similarity, rp3beta_similari
 
 LABEL_SPLITS = ("global-time", "user-time", "random")
 LABEL_STEP = 0.1  # label split i holds out the last (i + 1) x 10 % of the likes
+CROWD_CACHE = 64  # mainstream people scored per loaded model before the cache starts again
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """People's interleaved scores (people x shows), which places are picks, and each person's
+    candidates with the trees' P(liked) for them (concatenated in people's order)."""
+
+    scores: np.ndarray
+    is_pick: np.ndarray
+    cands: list[np.ndarray]
+    proba: np.ndarray
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -126,6 +139,12 @@ class Ranker(Recommender):
         self.cosine_ = top_k_per_row(cosine_similarity(likes, self.shrink), self.k)
         self.shows_ = show_features(likes, timestamps, metadata)
         self.genres_ = genre_matrix(metadata, likes.shape[1])
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop what scoring kept of earlier people: it belongs to the features just replaced."""
+        self._last: tuple[bytes, _Scored] | None = None
+        self._crowds: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
 
     def _candidates(self, rows: sp.csr_matrix, walk: np.ndarray) -> list[np.ndarray]:
         """The union of each generator's top ``n_candidates`` unliked shows, per person."""
@@ -209,12 +228,16 @@ class Ranker(Recommender):
 
     # ---------------------------------------------------------------- scoring
     def _scores(self, liked: np.ndarray) -> np.ndarray:
-        return self._scores_batch(liked_rows([liked], self.n_shows_))[0]
+        scored = self._interleaved(liked_rows([liked], self.n_shows_))
+        # The reasons of the same request need the same candidates and probabilities: keep them
+        # (one tuple, replaced whole, so a concurrent request never sees half of another's).
+        self._last = (liked.tobytes(), scored)
+        return scored.scores[0]
 
     def _scores_batch(self, rows: sp.csr_matrix) -> np.ndarray:
-        return self._interleaved(rows)[0]
+        return self._interleaved(rows).scores
 
-    def _interleaved(self, rows: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    def _interleaved(self, rows: sp.csr_matrix) -> _Scored:
         """The trees' order with a personal pick every ``period`` places, and which are picks."""
         # Candidates score 2 + P(liked); every other show keeps the popularity order below 1.
         # exp of a log ratio to the top show: (1 + likes) / (1 + the top show's likes), in (0, 1].
@@ -227,7 +250,10 @@ class Ranker(Recommender):
         for i, cand in enumerate(cands):
             head[i, cand] = 2.0 + proba[start : start + len(cand)]
             start += len(cand)
-        return with_discoveries(head, walk, recent, rows, period=self.period, taste=self.taste)
+        scores, is_pick = with_discoveries(
+            head, walk, recent, rows, period=self.period, taste=self.taste
+        )
+        return _Scored(scores, is_pick, cands, proba)
 
     def _popularity_share(self, liked: np.ndarray, shows: np.ndarray) -> np.ndarray:
         """P(liked) for a mainstream person, as a share of this person's P(liked), at most 1.
@@ -236,30 +262,43 @@ class Ranker(Recommender):
         ones (never one of ``shows``): what anyone would be recommended for following the crowd.
         A show that such a person would get as readily is there by popularity ("popular this
         month with people who like X"), however many of this person's shows the walk passed
-        through; one their own taste carries is "because you liked X". A show outside the
-        candidates is there by popularity alone; a personal pick is there by taste (share 0).
+        through; one their own taste carries is "because you liked X", and so is one that is
+        not even among that person's candidates. A show outside this person's candidates is
+        there by popularity alone; a personal pick is there by taste (share 0).
         """
-        rows = liked_rows([liked], self.n_shows_)
-        is_pick = self._interleaved(rows)[1][0]
-        (cand,), X = self._pairs(rows)
-        full = _sigmoid(boosting_decision(self.trees_, X))
-        crowd = self._crowd_probability(len(liked), shows)
+        last = self._last
+        if last is not None and last[0] == liked.tobytes():
+            scored = last[1]
+        else:  # a batch scored people together: score this one again
+            scored = self._interleaved(liked_rows([liked], self.n_shows_))
+        (cand,), full = scored.cands, scored.proba
+        crowd_cand, crowd_proba = self._crowd(len(liked), shows)
+        crowd = np.zeros(len(shows))
+        at = np.searchsorted(crowd_cand, shows)
+        known = (at < len(crowd_cand)) & (crowd_cand[np.minimum(at, len(crowd_cand) - 1)] == shows)
+        crowd[known] = crowd_proba[at[known]]
         share = np.ones(len(shows))
         where = np.searchsorted(cand, shows)
         found = (where < len(cand)) & (cand[np.minimum(where, len(cand) - 1)] == shows)
         share[found] = np.minimum(crowd[found] / full[where[found]], 1.0)
-        return np.where(is_pick[shows], 0.0, share)
+        return np.where(scored.is_pick[0, shows], 0.0, share)
 
-    def _crowd_probability(self, n_liked: int, shows: np.ndarray) -> np.ndarray:
-        """P(liked) of each of ``shows`` for someone who liked the ``n_liked`` most liked shows
-        other than ``shows``, each scored among that person's own candidates."""
+    def _crowd(self, n_liked: int, shows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The candidates and their P(liked) for someone who liked the ``n_liked`` most liked
+        shows other than ``shows``. Few such people exist (one per list length, mostly), so
+        each is scored once per loaded model."""
         by_likes = top_n(self.shows_[:, 0], n_liked + len(shows))
         crowd = np.sort(by_likes[~np.isin(by_likes, shows)][:n_liked])
-        rows = liked_rows([crowd], self.n_shows_)
-        walk = dense_scores(rows, self.walk_)
-        cand = np.union1d(self._candidates(rows, walk)[0], shows)
-        X = pair_features(rows, [cand], walk, self.cosine_, self.shows_, self.genres_)
-        return _sigmoid(boosting_decision(self.trees_, X))[np.searchsorted(cand, shows)]
+        cache = self._crowds
+        key = crowd.tobytes()
+        if key not in cache:
+            if len(cache) >= CROWD_CACHE:
+                cache.clear()
+            rows = liked_rows([crowd], self.n_shows_)
+            walk = dense_scores(rows, self.walk_)
+            (cand,), X = self._pairs(rows, walk)
+            cache[key] = (cand, _sigmoid(boosting_decision(self.trees_, X)))
+        return cache[key]
 
     def _because(self, liked: np.ndarray, shows: np.ndarray) -> list[tuple[int, ...]]:
         return top_contributors(contributions(self.walk_, liked, shows), liked)
@@ -280,3 +319,4 @@ class Ranker(Recommender):
         self.cosine_ = sp.csr_matrix(arrays["cosine"])
         self.shows_ = np.asarray(arrays["show_features"], dtype=np.float64)
         self.genres_ = sp.csr_matrix(arrays["genres"])
+        self._forget()
