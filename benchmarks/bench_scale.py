@@ -54,7 +54,7 @@ from _measure import (
 )
 
 SCRIPT = Path(__file__).resolve()
-SERVED = ("itemknn", "ease", "rp3beta", "time-aware")
+SERVED = ("itemknn", "ease", "rp3beta", "time-aware", "ranker")
 TARGET_FIT_S = 2.0
 TARGET_SERVE_RSS = 150 * MIB
 TARGET_P99_MS = 2.0

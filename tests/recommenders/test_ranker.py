@@ -13,7 +13,12 @@ from nextshow.recommenders.boosting import (
     export_boosting,
     fit_boosting,
 )
-from nextshow.recommenders.ranker_features import FEATURES, SHOW_FEATURES, show_features
+from nextshow.recommenders.ranker_features import (
+    FEATURES,
+    SHOW_FEATURES,
+    nanmean_rows,
+    show_features,
+)
 from tests.recommenders.conftest import DAY, DAY0
 
 
@@ -127,3 +132,96 @@ def test_ranker_reasons_name_taste_or_the_crowd() -> None:
     crowd = model.recommend([4, 5], n=4)
     assert {r.show for r in crowd} >= {6, 7}
     assert [r.popularity_share for r in crowd] == [1.0] * 4
+
+
+def _one_person_at_a_time(rows, candidates, walk, cosine, shows, genres) -> np.ndarray:
+    """The features by their definitions, one person at a time (the way they were first built)."""
+    n_liked = np.diff(rows.indptr).astype(np.float64)
+    liked_pop = nanmean_rows(rows, shows[:, 0])
+    liked_recent = nanmean_rows(rows, shows[:, 3])
+    liked_age = nanmean_rows(rows, shows[:, 7])
+    liked_genres = (rows @ genres).toarray() > 0 if genres.shape[1] else None
+    genre_count = np.asarray(genres.sum(axis=1)).ravel()
+    blocks = []
+    for i, cand in enumerate(candidates):
+        liked = rows.indices[rows.indptr[i] : rows.indptr[i + 1]]
+        sims = cosine[liked][:, cand].toarray() if len(liked) else np.zeros((1, len(cand)))
+        score = walk[i, cand]
+        best = score.max(initial=0.0)
+        order = np.lexsort((cand, -score))
+        rank = np.empty(len(cand))
+        rank[order] = np.arange(len(cand)) / max(len(cand), 1)
+        if liked_genres is not None:
+            hits = np.asarray(genres[cand] @ liked_genres[i].astype(np.float64)).ravel()
+            overlap = np.divide(
+                hits, genre_count[cand], out=np.full(len(cand), np.nan), where=genre_count[cand] > 0
+            )
+        else:
+            overlap = np.full(len(cand), np.nan)
+        pair = np.column_stack(
+            [
+                score,
+                score / best if best > 0 else np.zeros(len(cand)),
+                rank,
+                sims.sum(axis=0),
+                sims.max(axis=0),
+                overlap,
+                shows[cand, 0] - liked_pop[i],
+                shows[cand, 7] - liked_age[i],
+                np.full(len(cand), np.log1p(n_liked[i])),
+                np.full(len(cand), liked_pop[i]),
+                np.full(len(cand), liked_recent[i]),
+            ]
+        )
+        blocks.append(np.hstack([shows[cand], pair]))
+    return np.vstack(blocks) if blocks else np.zeros((0, len(FEATURES)))
+
+
+@pytest.mark.parametrize("block_cells", [2_000_000, 9])
+def test_pair_features_equal_their_per_person_definition(monkeypatch, block_cells) -> None:
+    import nextshow.recommenders.ranker_features as rf
+    from nextshow.recommenders.similarity import cosine_similarity, top_k_per_row
+
+    rng = np.random.default_rng(42)
+    likes = sp.csr_matrix((rng.random((40, 30)) < 0.2).astype(np.float64))
+    cosine = top_k_per_row(cosine_similarity(likes, 2.0), 5)
+    shows = rng.normal(size=(30, len(SHOW_FEATURES)))
+    shows[rng.random(shows.shape) < 0.1] = np.nan
+    genres = sp.csr_matrix((rng.random((30, 6)) < 0.3).astype(np.float64))
+    nobody = np.arange(12) == 3  # person 3 likes nothing
+    rows = sp.csr_matrix(likes[:12].multiply(~nobody[:, None]))
+    rows.eliminate_zeros()  # an indicator: every stored entry is a liked show
+    walk = np.where(rng.random((12, 30)) < 0.5, rng.random((12, 30)), 0.0)
+    walk[5] = 0.0  # a walk that reaches nothing
+    cands = [np.sort(rng.choice(30, int(rng.integers(0, 9)), replace=False)) for _ in range(12)]
+    cands[7] = np.zeros(0, dtype=np.int64)
+    monkeypatch.setattr(rf, "BLOCK_CELLS", block_cells)  # one person per block, then one block
+    for g in (genres, sp.csr_matrix((30, 0))):
+        got = rf.pair_features(rows, cands, walk, cosine, shows, g)
+        want = _one_person_at_a_time(rows, cands, walk, cosine, shows, g)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, equal_nan=True)
+
+
+def test_candidates_are_each_generators_best_unliked_shows() -> None:
+    from nextshow.recommenders.base import liked_rows, top_n
+    from nextshow.recommenders.item_similarity import dense_scores
+    from nextshow.recommenders.ranker_features import RECENT_COLUMN
+
+    likes, stamps = _trend_data()
+    model = create("ranker", n_candidates=3, max_iter=5, min_samples_leaf=5).fit(
+        likes, timestamps=stamps
+    )
+    people = [[0, 1], [], [6, 7, 8, 9, 10], list(range(12)), [11]]
+    rows = liked_rows(people, 12)
+    walk = dense_scores(rows, model.walk_)
+    walk[0, 2] = 0.0  # a show the walk does not reach is never a walk candidate
+    got = model._candidates(rows, walk)
+    recent = model.shows_[:, RECENT_COLUMN] + 1e-6 * model.shows_[:, 0]
+    for i, liked in enumerate(people):
+        personal = walk[i].copy()
+        personal[liked] = -np.inf
+        personal[personal <= 0] = -np.inf
+        popular = [int(s) for s in top_n(recent, 12) if s not in liked][:3]
+        want = np.union1d(top_n(personal, 3), popular)
+        np.testing.assert_array_equal(got[i], want)
+    assert len(got[3]) == 0  # liked everything: nothing left to propose

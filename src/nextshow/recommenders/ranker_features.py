@@ -52,6 +52,7 @@ PAIR_FEATURES = (
 )
 FEATURES = SHOW_FEATURES + PAIR_FEATURES
 RECENT_COLUMN = SHOW_FEATURES.index("log_recent_7d")  # the popularity candidate generator
+BLOCK_CELLS = 2_000_000  # people x shows cells per dense block of pair_features (16 MB)
 
 
 def _extreme_times(timestamps: sp.csr_matrix, n_shows: int) -> tuple[np.ndarray, np.ndarray]:
@@ -116,7 +117,7 @@ def genre_matrix(metadata: ShowMetadata | None, n_shows: int) -> sp.csr_matrix:
     return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_shows, len(vocab)))
 
 
-def _nanmean_rows(rows: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
+def nanmean_rows(rows: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
     """Mean of ``values`` over each row's liked shows, ignoring NaN (NaN when none is known)."""
     known = np.isfinite(values)
     total = rows @ np.where(known, values, 0.0)
@@ -136,43 +137,82 @@ def pair_features(
 
     ``rows`` is the people's liked-show indicator (people x shows), ``walk`` their RP3beta scores
     (people x shows, dense), ``cosine`` the shows x shows cosine, ``shows`` the show features.
+    Every pair at once (no per-person Python: training builds ~10^5 people's pairs), in blocks
+    of people so the dense people x shows blocks stay about :data:`BLOCK_CELLS` cells.
     """
+    sizes = np.array([len(c) for c in candidates], dtype=np.int64)
+    if sizes.sum() == 0:
+        return np.zeros((0, len(FEATURES)))
+    person = np.repeat(np.arange(len(candidates)), sizes)
+    cand = np.concatenate(candidates).astype(np.int64)
     n_liked = np.diff(rows.indptr).astype(np.float64)
-    liked_pop = _nanmean_rows(rows, shows[:, 0])
-    liked_recent = _nanmean_rows(rows, shows[:, 3])
-    liked_age = _nanmean_rows(rows, shows[:, 7])
-    liked_genres = (rows @ genres).toarray() > 0 if genres.shape[1] else None
+    liked_pop = nanmean_rows(rows, shows[:, 0])
+    liked_recent = nanmean_rows(rows, shows[:, 3])
+    liked_age = nanmean_rows(rows, shows[:, 7])
+    score = walk[person, cand]
+    best = np.zeros(len(candidates))
+    np.maximum.at(best, person, score)
+    share = np.divide(score, best[person], out=np.zeros(len(cand)), where=best[person] > 0)
+    # Rank by walk score within each person's candidates, best first, ties by the lower show.
+    order = np.lexsort((cand, -score, person))
+    start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    rank = np.empty(len(cand))
+    rank[order] = (np.arange(len(cand)) - start[person[order]]) / sizes[person[order]]
+    cos_sum, cos_max, overlap = _liked_show_ties(rows, person, cand, cosine, genres)
+    return np.column_stack(
+        [
+            shows[cand],
+            score,
+            share,
+            rank,
+            cos_sum,
+            cos_max,
+            overlap,
+            shows[cand, 0] - liked_pop[person],
+            shows[cand, 7] - liked_age[person],
+            np.log1p(n_liked[person]),
+            liked_pop[person],
+            liked_recent[person],
+        ]
+    )
+
+
+def _liked_show_ties(
+    rows: sp.csr_matrix,
+    person: np.ndarray,
+    cand: np.ndarray,
+    cosine: sp.csr_matrix,
+    genres: sp.csr_matrix,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per pair: summed and largest cosine of the candidate to the person's liked shows (0
+    without any), and the share of the candidate's genres among theirs (NaN without genres)."""
+    n_people, n_shows = rows.shape
+    cos_sum, cos_max = np.zeros(len(cand)), np.zeros(len(cand))
+    overlap = np.full(len(cand), np.nan)
     genre_count = np.asarray(genres.sum(axis=1)).ravel()
-    blocks = []
-    for i, cand in enumerate(candidates):
-        liked = rows.indices[rows.indptr[i] : rows.indptr[i + 1]]
-        sims = cosine[liked][:, cand].toarray() if len(liked) else np.zeros((1, len(cand)))
-        score = walk[i, cand]
-        best = score.max(initial=0.0)
-        order = np.lexsort((cand, -score))
-        rank = np.empty(len(cand))
-        rank[order] = np.arange(len(cand)) / max(len(cand), 1)
-        if liked_genres is not None:
-            hits = np.asarray(genres[cand] @ liked_genres[i].astype(np.float64)).ravel()
-            overlap = np.divide(
-                hits, genre_count[cand], out=np.full(len(cand), np.nan), where=genre_count[cand] > 0
-            )
-        else:
-            overlap = np.full(len(cand), np.nan)
-        pair = np.column_stack(
-            [
-                score,
-                score / best if best > 0 else np.zeros(len(cand)),
-                rank,
-                sims.sum(axis=0),
-                sims.max(axis=0),
-                overlap,
-                shows[cand, 0] - liked_pop[i],
-                shows[cand, 7] - liked_age[i],
-                np.full(len(cand), np.log1p(n_liked[i])),
-                np.full(len(cand), liked_pop[i]),
-                np.full(len(cand), liked_recent[i]),
-            ]
+    by_genre = genres.T.toarray()  # genres x shows
+    step = max(1, BLOCK_CELLS // max(1, n_shows))
+    bounds = np.searchsorted(person, np.arange(0, n_people + step, step))
+    for lo in range(0, n_people, step):
+        block = rows[lo : lo + step]
+        at = slice(bounds[lo // step], bounds[lo // step + 1])
+        p, c = person[at] - lo, cand[at]
+        cos_sum[at] = (block @ cosine).toarray()[p, c]
+        # The largest entry of every liked show's cosine row, per (person, show) of the block
+        # (cosines of likes are never negative, so a show no liked row holds stays at 0).
+        owner = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
+        liked_rows = cosine[block.indices]
+        largest = np.zeros((block.shape[0], n_shows))
+        np.maximum.at(
+            largest,
+            (np.repeat(owner, np.diff(liked_rows.indptr)), liked_rows.indices),
+            liked_rows.data,
         )
-        blocks.append(np.hstack([shows[cand], pair]))
-    return np.vstack(blocks) if blocks else np.zeros((0, len(FEATURES)))
+        cos_max[at] = largest[p, c]
+        if genres.shape[1]:
+            mine = (block @ genres).toarray() > 0
+            hits = (mine.astype(np.float64) @ by_genre)[p, c]
+            overlap[at] = np.divide(
+                hits, genre_count[c], out=np.full(len(c), np.nan), where=genre_count[c] > 0
+            )
+    return cos_sum, cos_max, overlap
