@@ -1,16 +1,17 @@
 """CPU per synchronous recommendation request in-process, beside the popularity fallback.
 
     .venv/bin/python benchmarks/bench_sync_path.py [--home DIR] [--requests 500] [--repeats 7]
+        [--model itemknn|ranker|...]
 
-Without ``--home`` it builds a store in a temporary folder (``nextshow demo`` and an item kNN
-model, promoted), as ``bench_service.py`` does. The app is built by ``create_app`` and its
-lifespan run; each request is then one call of the ASGI app from an asyncio loop in this
-process (``GET /api/recommendations`` with 1-3 of ``bench_service.py``'s titles, seeded): no
-socket, no server, no load generator, so the figure is the app's own CPU per request (routing,
-validation, matching, the model call, the response) and holds on a shared machine where the
-loopback benchmark's latencies do not. Each step is the fastest and the median of ``--repeats``
-passes over ``--requests`` requests (process CPU time; the fastest strips time lost to other
-processes' cache pressure).
+Without ``--home`` it builds a store in a temporary folder (``nextshow demo`` and a ``--model``
+model, item kNN by default, untuned and promoted), as ``bench_service.py`` does. The app is
+built by ``create_app`` and its lifespan run; each request is then one call of the ASGI app from
+an asyncio loop in this process (``GET /api/recommendations`` with 1-3 of ``bench_service.py``'s
+titles, seeded): no socket, no server, no load generator, so the figure is the app's own CPU per
+request (routing, validation, matching, the model call, the response) and holds on a shared
+machine where the loopback benchmark's latencies do not. Each step is the fastest and the median
+of ``--repeats`` passes over ``--requests`` requests (process CPU time; the fastest strips time
+lost to other processes' cache pressure).
 
 The peer is the same app answering from the popularity fallback (a precomputed list: no model
 call), so ``served - fallback`` is about the model's share and ``fallback`` the rest of the path.
@@ -84,6 +85,12 @@ def main() -> None:
     parser.add_argument("--home", type=Path, help="A trained NEXTSHOW_HOME (default: build one).")
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument(
+        "--model",
+        default="itemknn",
+        help="The model to train and serve (itemknn: the first start's; ranker: the full choice's "
+        "on the demo)",
+    )
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="bench-sync-"))
     os.environ.update(
@@ -92,7 +99,7 @@ def main() -> None:
     )  # fmt: skip
     os.environ.pop("NEXTSHOW_DATABASE_URL", None)
     if args.home is None:
-        for cmd in (["demo"], ["train", "--model", "itemknn", "--no-tune", "--promote"]):
+        for cmd in (["demo"], ["train", "--model", args.model, "--no-tune", "--promote"]):
             subprocess.run([sys.executable, "-m", "nextshow.cli", *cmd], check=True)
 
     from fastapi.testclient import TestClient
