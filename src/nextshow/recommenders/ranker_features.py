@@ -190,7 +190,6 @@ def _liked_show_ties(
     cos_sum, cos_max = np.zeros(len(cand)), np.zeros(len(cand))
     overlap = np.full(len(cand), np.nan)
     genre_count = np.asarray(genres.sum(axis=1)).ravel()
-    by_genre = genres.T.toarray()  # genres x shows
     step = max(1, BLOCK_CELLS // max(1, n_shows))
     bounds = np.searchsorted(person, np.arange(0, n_people + step, step))
     for lo in range(0, n_people, step):
@@ -210,8 +209,8 @@ def _liked_show_ties(
         )
         cos_max[at] = largest[p, c]
         if genres.shape[1]:
-            mine = (block @ genres).toarray() > 0
-            hits = (mine.astype(np.float64) @ by_genre)[p, c]
+            mine = ((block @ genres).toarray() > 0).astype(np.float64)  # people x genres
+            hits = (genres @ mine.T)[c, p]  # shows x people: each show's genres they like
             overlap[at] = np.divide(
                 hits, genre_count[c], out=np.full(len(c), np.nan), where=genre_count[c] > 0
             )
