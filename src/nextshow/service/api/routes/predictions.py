@@ -17,6 +17,7 @@ from nextshow.schemas.predictions import (
     PredictionAccepted,
     PredictionCreate,
     PredictionPublic,
+    prediction_json,
 )
 from nextshow.service.api.deps import Services, ServicesDep, require_likes
 from nextshow.service.predictions import (
@@ -207,7 +208,7 @@ async def get_prediction(
 def prediction_response(row: Any, headers: dict[str, str] | None = None) -> Response:
     """The 200 answer for a stored prediction's row: what a GET of it gives.
 
-    Serialised once here rather than validated again by FastAPI against response_model.
+    Serialised once here rather than validated again by FastAPI against response_model; the
+    stored results as they are, when the current schema wrote them.
     """
-    body = PredictionPublic.model_validate(row).model_dump_json()
-    return Response(body, media_type="application/json", headers=headers)
+    return Response(prediction_json(row), media_type="application/json", headers=headers)
