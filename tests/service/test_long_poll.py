@@ -154,6 +154,15 @@ def test_prefer_wait_answers_the_prediction_in_one_request(api, settings, make_c
     # The same answer a GET of the prediction gives, byte for byte.
     assert api.get(status_url).content == response.content
     assert waiter.settled == 1 and waiter.waiting == 0
+    # A repeat with the same Idempotency-Key (the first answer was lost): the settled answer.
+    key = [("Idempotency-Key", "k-prefer")]
+    first = api.post("/api/predictions", json={"shows": ["Show 3"]}, headers=key)
+    assert first.status_code == 202  # no Prefer: as before
+    repeat = api.post(
+        "/api/predictions", json={"shows": ["Show 3"]}, headers=[*key, ("Prefer", "wait=20")]
+    )
+    assert repeat.status_code == 200 and repeat.json()["status"] == "done", repeat.text
+    assert repeat.json()["prediction_id"] == first.json()["prediction_id"]
     # Among other preferences, and in a second Prefer field: the same.
     for prefer in ("respond-async, wait=20", ["respond-async", "wait=20"]):
         again = _prefer(api, prefer, "Show 2")
