@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_service.py [--home DIR] [--seconds 4]
         [--worker-mode process|thread] [--async-rates 50,150,250] [--no-sync] [--poll long|short]
+        [--no-prefer-wait]
     .venv/bin/python benchmarks/bench_service.py --postgres URL --redis URL \
         [--api-processes 2] [--worker-processes 2] ...
 
@@ -19,8 +20,11 @@ requests/s takes the cores the server is measured on. Each step prints the rate 
 achieved (requests started / schedule length) beside the target.
 
 Async steps: each client POSTs, then (``--poll long``, the default) long-polls its status URL with
-``?wait=10`` until done, or (``--poll short``) polls it every 20 ms; one step per
-``--async-rates`` entry, 2 x ``--seconds`` long, after 1 s of untimed warm-up. Each prints
+``?wait=10`` until done, or (``--poll short``) polls it every 20 ms; right after, the same rate
+again with POSTs that send ``Prefer: wait=10`` (RFC 7240: the POST answers 200 with the
+prediction once it is done, one request instead of two; a 202 is polled as above), unless
+``--no-prefer-wait``. One step per ``--async-rates`` entry and way, 2 x ``--seconds`` long,
+after 1 s of untimed warm-up per way. Each prints
 p50/p99 from POST to done, the completions per second of wall time, and the CPU milliseconds
 per prediction of the API process(es), the worker process(es) and the load generator (from
 /proc: steadier than latency on a shared machine).
@@ -39,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -58,6 +63,11 @@ TITLES = [
     "The Wolverine",
     "The Great Gatsby (2013)",
 ]
+
+
+# How async clients ask (--no-prefer-wait leaves out the second): the label of each way.
+WAYS = {"poll": "POST + GET", "prefer": "Prefer: wait"}
+PREFER_WAIT = "Prefer: wait=10\r\n"
 
 
 def _cli(*args: str, env: dict[str, str]) -> None:
@@ -104,8 +114,11 @@ class HttpClient:
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         self._all: list[asyncio.StreamWriter] = []
 
-    async def request(self, method: str, target: str, body: object = None) -> tuple[int, bytes]:
-        head = f"{method} {target} HTTP/1.1\r\nHost: {self.host}\r\n"
+    async def request(
+        self, method: str, target: str, body: object = None, headers: str = ""
+    ) -> tuple[int, bytes]:
+        """``headers``: extra header lines, each ending in CRLF."""
+        head = f"{method} {target} HTTP/1.1\r\nHost: {self.host}\r\n{headers}"
         payload = b""
         if body is not None:
             payload = json.dumps(body).encode()
@@ -178,9 +191,12 @@ async def bench(
     sync: bool = True,
     groups: dict[str, list[int]] | None = None,
     poll: str = "long",
+    ways: tuple[str, ...] = ("poll", "prefer"),
 ) -> dict[str, object]:
     """The sync steps on the first port; async POSTs spread over every port, round robin (as a
-    load balancer would), each polled on the API that took it."""
+    load balancer would), each polled on the API that took it. Each async rate runs once per
+    way, back to back: ``poll`` (POST, then GET the status URL until done) and ``prefer`` (POST
+    with ``Prefer: wait=10``; polled as ``poll`` only when the POST answers 202)."""
     rng = random.Random(1)
     out: dict[str, object] = {"sync": []}
     clients = [HttpClient("127.0.0.1", port) for port in ports]
@@ -216,13 +232,20 @@ async def bench(
         out["sync"] = rates
         out["max_rate"] = max((r[0] for r in ok), default=0)
 
-        async def async_call(latencies: list[float]) -> None:
+        async def async_call(latencies: list[float], way: str) -> None:
             shows = rng.sample(TITLES, rng.randint(1, 3))
             client = clients[next(turn) % len(clients)]
+            prefer = PREFER_WAIT if way == "prefer" else ""
             t0 = time.perf_counter()
-            status, data = await client.request("POST", "/api/predictions", {"shows": shows})
+            status, data = await client.request(
+                "POST", "/api/predictions", {"shows": shows}, prefer
+            )
             if status == 503:  # connection limit reached (overload): counted, not fatal
                 refused.append(1)
+                return
+            if status == 200:  # settled within Prefer: wait: the answer, in one request
+                assert json.loads(data)["status"] == "done", data
+                latencies.append((time.perf_counter() - t0) * 1000)
                 return
             assert status == 202, data
             url = json.loads(data)["status_url"]
@@ -244,30 +267,37 @@ async def bench(
         refused: list[int] = []
 
         # Warm up both processes (title matching, the worker's model and queries), untimed.
-        await _open_loop(min(async_rates, default=50), 1.0, async_call)
+        for way in ways:
+            await _open_loop(min(async_rates, default=50), 1.0, partial(async_call, way=way))
         out["async"] = []
+        behind: set[str] = set()  # ways whose last step fell far behind
         for rate in async_rates:
-            pids = groups or {}
-            cpu0 = {name: sum(map(_cpu_seconds, p)) for name, p in pids.items()}
-            refused.clear()
-            client0 = time.process_time()
-            t0 = time.perf_counter()
-            lat, achieved = await _open_loop(rate, seconds * 2, async_call)
-            done_rate = len(lat) / (time.perf_counter() - t0)
-            p50, p99 = _pct(lat, 0.5), _pct(lat, 0.99)
-            cpu = {name: sum(map(_cpu_seconds, p)) - cpu0[name] for name, p in pids.items()}
-            cpu["load generator"] = time.process_time() - client0
-            per = ", ".join(f"{k} {v / max(len(lat), 1) * 1000:.2f}" for k, v in cpu.items())
-            out["async"].append((rate, p50, p99, len(lat), achieved, done_rate))
-            print(
-                f"  async {rate:4d} req/s (achieved {achieved:5.0f}): p50 {p50:6.0f} ms"
-                f"  p99 {p99:6.0f} ms  completed {len(lat)} ({done_rate:.0f}/s over the run)"
-                + (f", {len(refused)} POSTs refused (503)" if refused else ""),
-                flush=True,
-            )
-            print(f"    CPU ms per prediction: {per}", flush=True)
-            if p99 >= 10_000:  # far behind: a higher rate only queues more
-                break
+            for way in ways:
+                if way in behind:
+                    continue
+                pids = groups or {}
+                cpu0 = {name: sum(map(_cpu_seconds, p)) for name, p in pids.items()}
+                refused.clear()
+                client0 = time.process_time()
+                t0 = time.perf_counter()
+                lat, achieved = await _open_loop(rate, seconds * 2, partial(async_call, way=way))
+                done_rate = len(lat) / (time.perf_counter() - t0)
+                p50, p99 = _pct(lat, 0.5), _pct(lat, 0.99)
+                cpu = {name: sum(map(_cpu_seconds, p)) - cpu0[name] for name, p in pids.items()}
+                cpu["load generator"] = time.process_time() - client0
+                per = {k: v / max(len(lat), 1) * 1000 for k, v in cpu.items()}
+                out["async"].append((way, rate, p50, p99, len(lat), achieved, done_rate, per))
+                print(
+                    f"  async {WAYS[way]:14s} {rate:4d} req/s (achieved {achieved:5.0f}): "
+                    f"p50 {p50:6.0f} ms  p99 {p99:6.0f} ms  completed {len(lat)} "
+                    f"({done_rate:.0f}/s over the run)"
+                    + (f", {len(refused)} POSTs refused (503)" if refused else ""),
+                    flush=True,
+                )
+                costs = ", ".join(f"{k} {v:.2f}" for k, v in per.items())
+                print(f"    CPU ms per prediction: {costs}", flush=True)
+                if p99 >= 10_000:  # far behind: a higher rate only queues more
+                    behind.add(way)
     finally:
         for each in clients:
             await each.close()
@@ -310,6 +340,13 @@ def main() -> None:
         choices=("long", "short"),
         default="long",
         help="How async clients wait: GET ?wait=10 until done (long), or GET every 20 ms.",
+    )
+    parser.add_argument(
+        "--no-prefer-wait",
+        action="store_true",
+        help="Async clients only POST, then GET the status URL (--poll) until done; by default "
+        "each rate also runs with POSTs that send Prefer: wait=10 (one request when the "
+        "answer is ready within 10 s), right after.",
     )
     parser.add_argument(
         "--postgres",
@@ -375,7 +412,10 @@ def main() -> None:
         print(f"nextshow serve ({where}) on {os.cpu_count()} cores")
         print(f"model: version {ready['version']} ({ready['name']})")
         how = "GET ?wait=10 until done" if args.poll == "long" else "GET every 20 ms"
-        print(f"async clients: --poll {args.poll} ({how})")
+        ways = ("poll",) if args.no_prefer_wait else ("poll", "prefer")
+        print(f"async clients: POST, then --poll {args.poll} ({how})")
+        if "prefer" in ways:
+            print("  and, each rate right after: POST with Prefer: wait=10 (then --poll on a 202)")
         rates = [int(r) for r in args.async_rates.split(",") if r]
         if args.postgres:
             groups = {
@@ -385,7 +425,13 @@ def main() -> None:
         else:
             groups = {"API": [procs[0].pid], "worker": _children(procs[0].pid)}
         run = bench(
-            ports, args.seconds, rates, sync=not args.no_sync, groups=groups, poll=args.poll
+            ports,
+            args.seconds,
+            rates,
+            sync=not args.no_sync,
+            groups=groups,
+            poll=args.poll,
+            ways=ways,
         )
         try:
             import uvloop
@@ -403,22 +449,25 @@ def main() -> None:
         if drop is not None:
             drop()
     print()
-    print(f"{'measure':44s} {'nextshow':>14s}   original")
+    print(f"{'measure':52s} {'nextshow':>14s}   original")
     if result["sync"]:
         print(
-            f"{'sync recommendations: max rate, p99 < 20 ms':44s} {result['max_rate']:>8} req/s   -"
+            f"{'sync recommendations: max rate, p99 < 20 ms':52s} {result['max_rate']:>8} req/s   -"
         )
         best = [r for r in result["sync"] if r[0] == result["max_rate"]]  # type: ignore[union-attr]
         if best:
-            print(f"{'  p50 / p99 at that rate':44s} {best[0][1]:5.1f} / {best[0][2]:4.1f} ms   -")
-    for rate, p50, p99, count, achieved, done_rate in result["async"]:  # type: ignore[union-attr]
-        label = f"async POST -> done at {rate} req/s: p50 / p99"
-        print(f"{label:44s} {p50:5.0f} / {p99:4.0f} ms   often more than 30 s")
+            print(f"{'  p50 / p99 at that rate':52s} {best[0][1]:5.1f} / {best[0][2]:4.1f} ms   -")
+    for way, rate, p50, p99, count, achieved, done_rate, per in result["async"]:  # type: ignore[union-attr]
+        label = f"async {WAYS[way]} -> done at {rate} req/s: p50 / p99"
+        print(f"{label:52s} {p50:5.0f} / {p99:4.0f} ms   often more than 30 s")
         print(
-            f"{'  completed (achieved POST rate; done/s)':44s} {count:>8d}"
+            f"{'  completed (achieved POST rate; done/s)':52s} {count:>8d}"
             f"   ({achieved:.0f} req/s; {done_rate:.0f}/s)"
         )
-    print(f"{'peak RSS, all server processes':44s} {rss:8.0f} MB   ({len(pids)} processes)")
+        costs = " + ".join(f"{v:.2f}" for k, v in per.items() if k != "load generator")
+        names = " + ".join(k for k in per if k != "load generator")
+        print(f"{'  CPU ms per prediction, ' + names:52s} {costs}")
+    print(f"{'peak RSS, all server processes':52s} {rss:8.0f} MB   ({len(pids)} processes)")
     if result["sync"]:
         print(f"(load generator CPU during the sync steps: {result['client_cpu']:.0%} of one core)")
         median = statistics.median(r[1] for r in result["sync"])  # type: ignore[union-attr]

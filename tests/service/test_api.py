@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import func, select, update
 
 from nextshow.db.models import PredictionRequest, Rating, Show, User
+from nextshow.schemas.predictions import PredictionPublic
 from nextshow.service.predictions import process_request
 from tests.service.conftest import ADMIN_TOKEN, request_row, service_settings, wait_done
 
@@ -124,6 +125,37 @@ def test_prediction_round_trip_records_likes_once(client, trained):
     assert process_request(trained.sessions, holder_model, row.id) == "done"
     assert _web_likes(trained) == expected
     assert request_row(trained, row.id).attempts == 2
+
+
+def test_stored_answer_is_served_as_validating_it_would(client, trained):
+    prediction_id = client.post("/api/predictions", json={"shows": ["Show 1"]}).json()[
+        "prediction_id"
+    ]
+    wait_done(client, prediction_id)
+    row = request_row(trained, prediction_id)
+    assert row.results.startswith('{"schema":"')  # stamped: served without validation
+    served = client.get(f"/api/predictions/{prediction_id}")
+    assert served.text == PredictionPublic.model_validate(row).model_dump_json()
+    assert "schema" not in served.json()
+
+    # Results written by another version of the schema are validated into this one: an older
+    # one (no stamp; recommendations without reason_kind and reason), or another stamp.
+    stored = json.loads(row.results)
+    del stored["schema"]
+    for recommendation in stored["recommendations"]:
+        del recommendation["reason_kind"], recommendation["reason"]
+    for results in (json.dumps(stored), '{"schema":"0000000000000000",' + json.dumps(stored)[1:]):
+        with trained.sessions() as session, session.begin():
+            session.execute(
+                update(PredictionRequest)
+                .where(PredictionRequest.id == prediction_id)
+                .values(results=results)
+            )
+        body = client.get(f"/api/predictions/{prediction_id}").json()
+        assert "schema" not in body
+        first = body["recommendations"][0]
+        assert first["reason_kind"] == "because" and first["reason"] == ""
+        assert first["title"] == stored["recommendations"][0]["title"]
 
 
 def test_concurrent_deliveries_record_likes_once(client, trained):

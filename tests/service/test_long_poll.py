@@ -1,4 +1,5 @@
-"""Long-poll ``GET /api/predictions/{id}?wait=S`` on every backend, and on a real server's stop.
+"""Long-poll ``GET /api/predictions/{id}?wait=S`` and ``POST /api/predictions`` with ``Prefer:
+wait=S`` (RFC 7240) on every backend, and on a real server's stop.
 
 The API apps here run without a worker, so predictions stay pending until a test starts one (a
 second app whose consumer thread reads the same queue and database), and the waiter's counters
@@ -15,7 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
+from nextshow.db.models import PredictionRequest
 from tests.pipeline.conftest import seed_ratings
 from tests.service.conftest import service_settings
 from tests.service.test_serve import free_port, start_serve, wait_http
@@ -132,6 +135,96 @@ def test_waiters_beyond_the_limit_are_answered_at_once(trained, make_client):
         assert [h.result(timeout=10).json()["status"] for h in held] == ["pending"] * 2
 
 
+def _prefer(client, prefer: str | list[str], show: str = "Show 1"):
+    headers = [("Prefer", p) for p in ([prefer] if isinstance(prefer, str) else prefer)]
+    return client.post("/api/predictions", json={"shows": [show]}, headers=headers)
+
+
+def test_prefer_wait_answers_the_prediction_in_one_request(api, settings, make_client):
+    make_client(settings)  # a worker
+    waiter = api.app.state.services.waiter
+    response = _prefer(api, "wait=20")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "done" and len(body["recommendations"]) == 10
+    assert response.headers["preference-applied"] == "wait=20"
+    status_url = f"/api/predictions/{body['prediction_id']}"
+    assert response.headers["content-location"] == status_url
+    assert "location" not in response.headers
+    # The same answer a GET of the prediction gives, byte for byte.
+    assert api.get(status_url).content == response.content
+    assert waiter.settled == 1 and waiter.waiting == 0
+    # A repeat with the same Idempotency-Key (the first answer was lost): the settled answer.
+    key = [("Idempotency-Key", "k-prefer")]
+    first = api.post("/api/predictions", json={"shows": ["Show 3"]}, headers=key)
+    assert first.status_code == 202  # no Prefer: as before
+    repeat = api.post(
+        "/api/predictions", json={"shows": ["Show 3"]}, headers=[*key, ("Prefer", "wait=20")]
+    )
+    assert repeat.status_code == 200 and repeat.json()["status"] == "done", repeat.text
+    assert repeat.json()["prediction_id"] == first.json()["prediction_id"]
+    # Among other preferences, and in a second Prefer field: the same.
+    for prefer in ("respond-async, wait=20", ["respond-async", "wait=20"]):
+        again = _prefer(api, prefer, "Show 2")
+        assert again.status_code == 200 and again.json()["status"] == "done", prefer
+        assert again.headers["preference-applied"] == "wait=20"
+
+
+def test_prefer_wait_without_a_worker_answers_202_after_the_time(api):
+    waiter = api.app.state.services.waiter
+    t0 = time.monotonic()
+    response = _prefer(api, "wait=1")
+    elapsed = time.monotonic() - t0
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["status"] == "pending"
+    # As without the header: the status URL to poll, nothing said of the preference.
+    assert response.headers["location"] == body["status_url"]
+    assert "preference-applied" not in response.headers
+    assert elapsed >= 1
+    assert waiter.checks >= 1 and waiter.settled == 0 and waiter.waiting == 0
+    assert api.get(body["status_url"]).json()["status"] == "pending"
+
+
+@pytest.mark.parametrize(
+    "prefer", ["wait=abc", "wait=-1", "wait=1.5", "wait=", "wait=0", "wait=abc, wait=20"]
+)
+def test_prefer_wait_that_cannot_be_honoured_is_ignored(api, prefer):
+    waiter = api.app.state.services.waiter
+    response = _prefer(api, prefer)
+    # Answered as without the header: at once (the waiter never held it), 202.
+    assert response.status_code == 202, response.text
+    assert response.json()["status"] == "pending"
+    assert "preference-applied" not in response.headers
+    assert waiter.checks == 0 and waiter.refused == 0 and not waiter.running
+
+
+@pytest.mark.parametrize("huge", ["31", "99999999999999999999", "9" * 5000])
+def test_prefer_wait_longer_than_the_cap_is_capped(api, settings, make_client, huge):
+    make_client(settings)  # a worker
+    response = _prefer(api, f"wait={huge}")
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "done"
+    assert response.headers["preference-applied"] == "wait=30"
+
+
+def test_prefer_wait_beyond_the_waiting_limit_answers_202_at_once(trained, make_client):
+    api = make_client(service_settings(trained, max_connections=1), run_worker=False)
+    prediction_id = _post(api)
+    waiter = api.app.state.services.waiter
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(api.get, f"/api/predictions/{prediction_id}", params={"wait": 2})
+        _until(lambda: waiter.waiting == 1, "one request waits")
+        response = _prefer(api, "wait=20")
+        assert response.status_code == 202 and waiter.refused == 1
+        assert held.result(timeout=10).json()["status"] == "pending"
+
+
+def _stored(store) -> int:
+    with store.sessions() as session:
+        return session.scalar(select(func.count()).select_from(PredictionRequest))
+
+
 def test_server_stop_answers_long_polls_at_once(sqlite_store):
     seed_ratings(sqlite_store)
     port = free_port()
@@ -144,15 +237,25 @@ def test_server_stop_answers_long_polls_at_once(sqlite_store):
             base
             + httpx.post(f"{base}/api/predictions", json={"shows": ["Show 1"]}).json()["status_url"]
         )
-        with ThreadPoolExecutor(1) as pool:
+        with ThreadPoolExecutor(2) as pool:
             answer = pool.submit(httpx.get, status_url, params={"wait": 30}, timeout=60)
-            time.sleep(0.5)  # the request is held
+            asked = pool.submit(
+                httpx.post,
+                f"{base}/api/predictions",
+                json={"shows": ["Show 2"]},
+                headers={"Prefer": "wait=30"},
+                timeout=60,
+            )
+            _until(lambda: _stored(sqlite_store) == 2, "the held POST stored its prediction")
+            time.sleep(0.5)  # the requests are held
             t0 = time.monotonic()
             proc.send_signal(signal.SIGINT)
             response = answer.result(timeout=60)
+            accepted = asked.result(timeout=60)
         assert response.status_code == 200 and response.json()["status"] == "pending"
+        assert accepted.status_code == 202 and accepted.json()["status"] == "pending"
         out, _ = proc.communicate(timeout=20)
-        assert time.monotonic() - t0 < 10, "the stop waited for the long-poll"
+        assert time.monotonic() - t0 < 10, "the stop waited for the held requests"
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -31,7 +31,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from nextshow.db.lookup import id_in
 from nextshow.db.models import FEEDBACK_SOURCE, PredictionRequest, Rating, User, utcnow
 from nextshow.db.upsert import conflict_insert
-from nextshow.schemas.predictions import InputMatch, InputMatches, PredictionAccepted
+from nextshow.schemas.predictions import (
+    InputMatch,
+    InputMatches,
+    PredictionAccepted,
+    dump_results,
+)
 from nextshow.service.holder import ServingModel
 from nextshow.service.recommend import answers, liked_ids
 
@@ -316,7 +321,7 @@ def _answered(rows: Sequence[Any], model: ServingModel) -> list[_Answered]:
                 external_id,
                 anonymous,
                 likes,
-                result.model_dump_json(),
+                dump_results(result),
                 result.model.fallback,
             )
         )

@@ -60,7 +60,11 @@ def test_type_autocomplete_submit_wait_results(site, tab):
 
     # Typed without choosing: checked on submit.
     page.locator("#show-1").fill("Show 4")
-    page.get_by_role("button", name="Recommend shows").click()
+    with page.expect_response(lambda r: r.url.endswith("/api/predictions")) as posted:
+        page.get_by_role("button", name="Recommend shows").click()
+    # Asked with Prefer: wait, the POST brought the answer (the worker runs): no waiting page.
+    assert posted.value.request.headers["prefer"] == "wait=2"
+    assert posted.value.status == 200, posted.value.text()
     page.wait_for_url(RESULTS_URL)
     expect(page.get_by_role("heading", level=1)).to_have_text("Your recommendations")
     cards = page.locator(".cards > li")

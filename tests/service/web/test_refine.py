@@ -204,8 +204,9 @@ def test_back_from_results_finds_the_chips(site, tab):
     _add(page, "Show 6")
     page.get_by_role("button", name="Recommend shows").click()
     page.wait_for_url(RESULTS_URL)
-    # The waiting page replaces itself with the answer: Back is pressed on the answer, as a
-    # person would (pressed during that replace, the replace lands on the page Back went to).
+    # The answer (straight from the POST, or the waiting page replacing itself with it): Back is
+    # pressed on the answer, as a person would (pressed during a replace, the replace lands on
+    # the page Back went to).
     expect(page.locator(".cards > li")).to_have_count(10, timeout=15_000)
     results = page.url
     page.go_back(wait_until="load")

@@ -1,22 +1,25 @@
-"""Asynchronous predictions: ask (202 + id), then poll (or long-poll with ``wait``) until done."""
+"""Asynchronous predictions: ask (202 + id), then poll (or long-poll with ``wait``) until done;
+or ask with ``Prefer: wait=S`` and get the answer in one request when it is ready in time."""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from nextshow.schemas.predictions import (
     InputMatch,
     PredictionAccepted,
     PredictionCreate,
     PredictionPublic,
+    prediction_json,
 )
-from nextshow.service.api.deps import ServicesDep, require_likes
+from nextshow.service.api.deps import Services, ServicesDep, require_likes
 from nextshow.service.predictions import (
     IdempotencyConflict,
     autocommit_engine,
@@ -25,6 +28,7 @@ from nextshow.service.predictions import (
     read_request,
     write_guard,
 )
+from nextshow.service.prefer import preferred_wait
 from nextshow.service.problems import ProblemError, problem_responses
 from nextshow.service.recommend import match_inputs, may_create
 from nextshow.service.waiter import NOT_FOUND, run_read
@@ -34,14 +38,35 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/predictions", tags=["predictions"])
 
 
+MAX_WAIT_SECONDS = 30
+
+WAIT_DESCRIPTION = (
+    "With `Prefer: wait=S` (RFC 7240; S whole seconds, at most "
+    f"{MAX_WAIT_SECONDS}), the request is held until the prediction is done or failed, or S "
+    "seconds have passed. Settled in time, it is answered 200 with the body a `GET` of "
+    "`status_url` gives (headers `Preference-Applied: wait=S` and `Content-Location`): one "
+    "request instead of two. Otherwise, or without the header, 202 as usual: poll (or "
+    "long-poll) `status_url`. A `wait` that is not whole seconds is ignored, a longer one "
+    f"counts as {MAX_WAIT_SECONDS}; when the server already holds as many waiting requests as "
+    "its connection limit, or is stopping, it answers 202 at once."
+)
+
+
 @router.post(
     "",
     status_code=202,
     response_model=PredictionAccepted,
-    responses=problem_responses(400, 409, 413, 422, 429, 503),
-    summary="Ask for recommendations; poll status_url for the answer",
+    responses={
+        200: {
+            "model": PredictionPublic,
+            "description": "Settled within `Prefer: wait=S`: the prediction, as `GET` gives it.",
+        },
+        **problem_responses(400, 409, 413, 422, 429, 503),
+    },
+    summary="Ask for recommendations; poll status_url for the answer (or send Prefer: wait)",
+    description=WAIT_DESCRIPTION,
 )
-def create_prediction(
+async def create_prediction(
     body: PredictionCreate,
     request: Request,
     services: ServicesDep,
@@ -54,9 +79,43 @@ def create_prediction(
             description="Repeat a POST safely: the same key and body return the same prediction.",
         ),
     ] = None,
+    prefer: Annotated[
+        list[str] | None,
+        Header(description="`wait=S`: answer 200 with the prediction if it settles within S s."),
+    ] = None,
 ) -> Response:
-    add = set(body.add_shows)
     key = client_key(request.client.host if request.client else None)
+    # Matching, the write and the enqueue block (SQLite's write guard, the queue's client): in
+    # a thread, as FastAPI runs a plain ``def`` route; only the wait stays on the event loop.
+    accepted = await run_in_threadpool(_accept, services, body, idempotency_key, key)
+    wait = preferred_wait(prefer or (), MAX_WAIT_SECONDS)
+    if wait:
+        row = await services.waiter.wait(accepted.prediction_id, wait)
+        if row is not None and row is not NOT_FOUND:
+            return prediction_response(
+                row,
+                headers={
+                    "Preference-Applied": f"wait={wait}",
+                    "Content-Location": accepted.status_url,
+                },
+            )
+    # Serialised once here rather than validated again by FastAPI against response_model.
+    return Response(
+        accepted.model_dump_json(),
+        status_code=202,
+        media_type="application/json",
+        headers={"Location": accepted.status_url},
+    )
+
+
+def _accept(
+    services: Services,
+    body: PredictionCreate,
+    idempotency_key: str | None,
+    key: str | None,
+) -> PredictionAccepted:
+    """Match, store and enqueue the request; its 202 body."""
+    add = set(body.add_shows)
     matches = match_inputs(services.index, body.shows)  # remembered: nothing is created here
     try:
         if may_create(matches, add):
@@ -83,13 +142,7 @@ def create_prediction(
             log.exception(
                 "could not enqueue prediction %s; it will be re-enqueued", accepted.prediction_id
             )
-    # Serialised once here rather than validated again by FastAPI against response_model.
-    return Response(
-        accepted.model_dump_json(),
-        status_code=202,
-        media_type="application/json",
-        headers={"Location": accepted.status_url},
-    )
+    return accepted
 
 
 def _store(
@@ -108,9 +161,6 @@ def _store(
         idempotency_key=idempotency_key,
         client_key=client,
     )
-
-
-MAX_WAIT_SECONDS = 30
 
 
 @router.get(
@@ -142,8 +192,7 @@ async def get_prediction(
     ] = 0,
 ) -> Response:
     # Clients poll this route several times per prediction, so it skips what it can: the read
-    # is one row by primary key (see run_read), and the answer is serialised once here rather
-    # than validated again by FastAPI against response_model.
+    # is one row by primary key (see run_read).
     key = str(prediction_id)
     # With ``wait`` there is no read first (the prediction was asked for a moment ago: it is
     # pending): the waiter's next check says whether it exists and hands over the settled row.
@@ -153,5 +202,13 @@ async def get_prediction(
         request = await run_read(services.sessions, read_request, key)
     if request is None or request is NOT_FOUND:
         raise ProblemError(404, f"no prediction {prediction_id}", kind="not-found")
-    body = PredictionPublic.model_validate(request).model_dump_json()
-    return Response(body, media_type="application/json")
+    return prediction_response(request)
+
+
+def prediction_response(row: Any, headers: dict[str, str] | None = None) -> Response:
+    """The 200 answer for a stored prediction's row: what a GET of it gives.
+
+    Serialised once here rather than validated again by FastAPI against response_model; the
+    stored results as they are, when the current schema wrote them.
+    """
+    return Response(prediction_json(row), media_type="application/json", headers=headers)

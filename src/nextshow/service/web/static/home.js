@@ -340,13 +340,15 @@
       const shows = chosen.map((s) => s.ref);
       // Titles the user chose to add although they resemble known ones ("none of these").
       const add_shows = chosen.filter((s) => s.addNew).map((s) => s.ref);
+      // Prefer: wait=2 (RFC 7240): an answer ready within 2 s comes back with this request
+      // (200) and the results page shows it at once; otherwise (202) the waiting page polls.
       const response = await fetch("/api/predictions", {
         method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        headers: { "Content-Type": "application/json", Accept: "application/json", Prefer: "wait=2" },
         body: JSON.stringify({ shows, add_shows }),
       });
       const body = await response.json();
-      if (response.status === 202) {
+      if (response.status === 200 || response.status === 202) {
         // A ?timeout= on this page (seconds) carries over to the waiting page.
         const timeout = new URLSearchParams(window.location.search).get("timeout");
         const query = timeout ? `?timeout=${encodeURIComponent(timeout)}` : "";
