@@ -7,14 +7,21 @@ import pytest
 import scipy.sparse as sp
 
 from nextshow.recommenders import create
+from nextshow.recommenders.base import liked_rows
 from nextshow.recommenders.boosting import (
     boosting_decision,
     constant_boosting,
     export_boosting,
     fit_boosting,
 )
-from nextshow.recommenders.ranker_features import FEATURES, SHOW_FEATURES, show_features
-from tests.recommenders.conftest import DAY, DAY0
+from nextshow.recommenders.ranker import with_prior
+from nextshow.recommenders.ranker_features import (
+    FEATURES,
+    SHOW_FEATURES,
+    WINDOW_COLUMN,
+    show_features,
+)
+from tests.recommenders.conftest import DAY, DAY0, TINY_PARAMS
 
 
 def test_boosting_arrays_predict_like_sklearn_with_missing_values() -> None:
@@ -100,3 +107,31 @@ def test_ranker_without_timestamps_uses_a_random_label_split(tiny, metadata) -> 
     model.fit(likes, metadata)  # no timestamps: falls back to the random holdout, no error
     assert len(model.recommend([0], n=3)) == 3
     assert len(FEATURES) == model.shows_.shape[1] + 11
+
+
+def test_with_prior_by_hand() -> None:
+    proba, window = np.array([0.2, 0.3]), np.array([1.0, 0.5])
+    np.testing.assert_allclose(with_prior(proba, window, 0.0), [0.2, 0.3])  # the trees alone
+    np.testing.assert_allclose(with_prior(proba, window, 1.0), [0.2, 0.15])  # order flips
+    np.testing.assert_allclose(with_prior(proba, window, 2.0), [0.2, 0.075])
+
+
+def test_ranker_prior_weighs_p_liked_by_last_weeks_likes(tiny) -> None:
+    likes, stamps = tiny
+    params = {**TINY_PARAMS["ranker"], "period": 1000}  # no pick within the list
+    plain = create("ranker", prior=0.0, **params).fit(likes, timestamps=stamps)
+    weighted = create("ranker", prior=1.0, **params).fit(likes, timestamps=stamps)
+    # The newest like is day 29; days 22-29 hold s0: u8; s1: u8, u9; s2: u7; s3: u8; s4: u9;
+    # s6: u7, u9; s7: u7, u8. (1 + likes) / (1 + the top show's 2):
+    window = np.array([2, 3, 2, 2, 2, 1, 3, 3]) / 3
+    np.testing.assert_allclose(np.exp(weighted.shows_[:, WINDOW_COLUMN]), window)
+    # The prior only weighs the scores: the same trees, candidates ordered by P x window.
+    for key, value in plain.trees_.items():
+        np.testing.assert_array_equal(weighted.trees_[key], value)
+    (cand,), X = plain._pairs(liked_rows([[0]], 8))
+    proba = 1.0 / (1.0 + np.exp(-boosting_decision(plain.trees_, X)))
+    by_trees = cand[np.lexsort((cand, -proba))].tolist()
+    by_both = cand[np.lexsort((cand, -proba * window[cand]))].tolist()
+    assert by_both != by_trees  # the case is one where the prior changes the order
+    assert [r.show for r in plain.recommend([0], n=len(cand))] == by_trees
+    assert [r.show for r in weighted.recommend([0], n=len(cand))] == by_both

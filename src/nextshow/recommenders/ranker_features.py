@@ -52,6 +52,7 @@ PAIR_FEATURES = (
 )
 FEATURES = SHOW_FEATURES + PAIR_FEATURES
 RECENT_COLUMN = SHOW_FEATURES.index("log_recent_7d")  # the popularity candidate generator
+WINDOW_COLUMN = SHOW_FEATURES.index("log_window_7d")  # the ranker's prior (all-time if untimed)
 
 
 def _extreme_times(timestamps: sp.csr_matrix, n_shows: int) -> tuple[np.ndarray, np.ndarray]:
