@@ -7,19 +7,22 @@ import pytest
 import scipy.sparse as sp
 
 from nextshow.recommenders import create
+from nextshow.recommenders.base import liked_rows
 from nextshow.recommenders.boosting import (
     boosting_decision,
     constant_boosting,
     export_boosting,
     fit_boosting,
 )
+from nextshow.recommenders.ranker import with_prior
 from nextshow.recommenders.ranker_features import (
     FEATURES,
     SHOW_FEATURES,
+    WINDOW_COLUMN,
     nanmean_rows,
     show_features,
 )
-from tests.recommenders.conftest import DAY, DAY0
+from tests.recommenders.conftest import DAY, DAY0, TINY_PARAMS
 
 
 def test_boosting_arrays_predict_like_sklearn_with_missing_values() -> None:
@@ -225,3 +228,49 @@ def test_candidates_are_each_generators_best_unliked_shows() -> None:
         want = np.union1d(top_n(personal, 3), popular)
         np.testing.assert_array_equal(got[i], want)
     assert len(got[3]) == 0  # liked everything: nothing left to propose
+
+
+def test_with_prior_by_hand() -> None:
+    proba, window = np.array([0.2, 0.3]), np.array([1.0, 0.5])
+    np.testing.assert_allclose(with_prior(proba, window, 0.0), [0.2, 0.3])  # the trees alone
+    np.testing.assert_allclose(with_prior(proba, window, 1.0), [0.2, 0.15])  # order flips
+    np.testing.assert_allclose(with_prior(proba, window, 2.0), [0.2, 0.075])
+
+
+def test_ranker_prior_weighs_p_liked_by_last_weeks_likes(tiny) -> None:
+    likes, stamps = tiny
+    params = {**TINY_PARAMS["ranker"], "period": 1000}  # no pick within the list
+    plain = create("ranker", prior=0.0, **params).fit(likes, timestamps=stamps)
+    weighted = create("ranker", prior=1.0, **params).fit(likes, timestamps=stamps)
+    # The newest like is day 29; days 22-29 hold s0: u8; s1: u8, u9; s2: u7; s3: u8; s4: u9;
+    # s6: u7, u9; s7: u7, u8. (1 + likes) / (1 + the top show's 2):
+    window = np.array([2, 3, 2, 2, 2, 1, 3, 3]) / 3
+    np.testing.assert_allclose(np.exp(weighted.shows_[:, WINDOW_COLUMN]), window)
+    # The prior only weighs the scores: the same trees, candidates ordered by P x window.
+    for key, value in plain.trees_.items():
+        np.testing.assert_array_equal(weighted.trees_[key], value)
+    (cand,), X = plain._pairs(liked_rows([[0]], 8))
+    proba = 1.0 / (1.0 + np.exp(-boosting_decision(plain.trees_, X)))
+    by_trees = cand[np.lexsort((cand, -proba))].tolist()
+    by_both = cand[np.lexsort((cand, -proba * window[cand]))].tolist()
+    assert by_both != by_trees  # the case is one where the prior changes the order
+    assert [r.show for r in plain.recommend([0], n=len(cand))] == by_trees
+    assert [r.show for r in weighted.recommend([0], n=len(cand))] == by_both
+
+
+def test_a_ranker_saved_before_picks_and_prior_is_served_as_it_was(tmp_path, tiny) -> None:
+    import dataclasses
+
+    from nextshow.recommenders.artifact import read_artifact
+    from nextshow.recommenders.ranker import NO_PICKS, Ranker
+
+    likes, stamps = tiny
+    params = {k: v for k, v in TINY_PARAMS["ranker"].items() if k not in ("period", "prior")}
+    create("ranker", **params).fit(likes, timestamps=stamps).save(tmp_path / "m")
+    art = read_artifact(tmp_path / "m")
+    old = {k: v for k, v in art.params.items() if k not in ("period", "taste", "prior")}
+    model = Ranker.from_artifact(dataclasses.replace(art, params=old), tmp_path / "m")
+    assert (model.period, model.prior) == (NO_PICKS, 0.0)  # no picks, the trees alone
+    assert not model._interleaved(liked_rows([[0]], 8)).is_pick.any()
+    fresh = Ranker.from_artifact(art, tmp_path / "m")  # a new artifact keeps its own values
+    assert (fresh.period, fresh.prior) == (art.params["period"], art.params["prior"])

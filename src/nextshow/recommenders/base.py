@@ -407,8 +407,10 @@ class Recommender(ABC):
         where = path / "model.json"
         if art.name != cls.name:
             raise ArtifactError(where, f"holds model {art.name!r}, not {cls.name!r}")
+        # A parameter added since the artifact was saved takes the value it was saved without.
+        legacy = {p.name: p.legacy for p in cls.PARAMS if p.legacy is not None}
         try:
-            model = cls(**art.params)
+            model = cls(**{**legacy, **art.params})
         except ValueError as err:
             raise ArtifactError(where, f"bad params: {err}") from err
         try:

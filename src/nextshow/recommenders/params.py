@@ -33,6 +33,9 @@ class Param:
     choices: tuple[Any, ...] | None = None
     check: Callable[[Any], Any] | None = None
     doc: str = ""
+    # The value that keeps a model saved before this parameter existed (its artifact names no
+    # value) behaving as it was evaluated and promoted; None: such a model takes the default.
+    legacy: Any = None
 
 
 def _check_one(owner: str, p: Param, value: Any) -> Any:

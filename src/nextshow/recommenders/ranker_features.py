@@ -52,6 +52,7 @@ PAIR_FEATURES = (
 )
 FEATURES = SHOW_FEATURES + PAIR_FEATURES
 RECENT_COLUMN = SHOW_FEATURES.index("log_recent_7d")  # the popularity candidate generator
+WINDOW_COLUMN = SHOW_FEATURES.index("log_window_7d")  # the ranker's prior (all-time if untimed)
 BLOCK_CELLS = 2_000_000  # people x shows cells per dense block of pair_features (16 MB)
 
 
