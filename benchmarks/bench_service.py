@@ -2,22 +2,22 @@
 
     .venv/bin/python benchmarks/bench_service.py [--home DIR] [--seconds 4]
         [--worker-mode process|thread] [--async-rates 50,150,250] [--no-sync] [--poll long|short]
-        [--no-prefer-wait]
+        [--no-prefer-wait] [--model itemknn|ranker|...]
     .venv/bin/python benchmarks/bench_service.py --postgres URL --redis URL \
         [--api-processes 2] [--worker-processes 2] ...
 
 Without ``--home`` (or with an empty one) it builds a store in a temporary folder (``nextshow
-demo`` and an item kNN model, promoted). It starts ``nextshow serve`` (API + worker, the SQLite
-default; the worker is a child process unless ``--worker-mode thread``), or with ``--postgres``
-and ``--redis`` the scale configuration (a fresh schema; N ``serve --no-worker`` processes that
-the async clients use in turn, as a load balancer would, and N ``nextshow worker`` processes),
-and drives it with an open-loop generator (requests are sent on a fixed schedule, whether or
-not earlier ones have answered, so queueing shows in the latency). Load generator and server
-share the machine's cores: the figures are a floor for a dedicated server. The generator is a
-minimal HTTP/1.1 client on asyncio (uvloop when installed) with a pool of keep-alive
-connections: a general-purpose client costs 1-2 ms of CPU per request, which at a few hundred
-requests/s takes the cores the server is measured on. Each step prints the rate actually
-achieved (requests started / schedule length) beside the target.
+demo`` and a ``--model`` model, item kNN by default, untuned and promoted). It starts ``nextshow
+serve`` (API + worker, the SQLite default; the worker is a child process unless ``--worker-mode
+thread``), or with ``--postgres`` and ``--redis`` the scale configuration (a fresh schema; N
+``serve --no-worker`` processes that the async clients use in turn, as a load balancer would,
+and N ``nextshow worker`` processes), and drives it with an open-loop generator (requests are
+sent on a fixed schedule, whether or not earlier ones have answered, so queueing shows in the
+latency). Load generator and server share the machine's cores: the figures are a floor for a
+dedicated server. The generator is a minimal HTTP/1.1 client on asyncio (uvloop when installed)
+with a pool of keep-alive connections: a general-purpose client costs 1-2 ms of CPU per request,
+which at a few hundred requests/s takes the cores the server is measured on. Each step prints
+the rate actually achieved (requests started / schedule length) beside the target.
 
 Async steps: each client POSTs, then (``--poll long``, the default) long-polls its status URL with
 ``?wait=10`` until done, or (``--poll short``) polls it every 20 ms; right after, the same rate
@@ -354,6 +354,12 @@ def main() -> None:
         "--api-processes x `serve --no-worker` and --worker-processes x `nextshow worker`.",
     )
     parser.add_argument("--redis", help="Queue URL for the scale configuration.")
+    parser.add_argument(
+        "--model",
+        default="itemknn",
+        help="The model to train and serve in a built home (itemknn: the first start's; ranker: "
+        "the full choice's on the demo)",
+    )
     parser.add_argument("--api-processes", type=int, default=2)
     parser.add_argument("--worker-processes", type=int, default=2)
     args = parser.parse_args()
@@ -379,7 +385,7 @@ def main() -> None:
     try:
         if args.postgres or not any(home.glob("*.db")):  # an empty home: build one
             _cli("demo", env=env)
-            _cli("train", "--model", "itemknn", "--no-tune", "--promote", env=env)
+            _cli("train", "--model", args.model, "--no-tune", "--promote", env=env)
         ports = []
         quiet = {"env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         cli = (sys.executable, "-m", "nextshow.cli")
