@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -77,3 +79,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def bound_epoch_micros(dialect: Dialect, micros: np.ndarray, present: np.ndarray) -> list[Any]:
+    """:class:`UTCDateTime`'s bound values of a column of instants (microseconds since the
+    epoch; None where ``present`` is false), formatted for the whole column at once: SQLite's
+    DATETIME text as the type writes it (``YYYY-MM-DD HH:MM:SS.ffffff``, naive UTC), and on
+    PostgreSQL the same text marked UTC (``...Z``), which COPY reads as a timestamptz."""
+    zone = None if dialect.name == "sqlite" else "UTC"
+    stamps = pa.array(micros, type=pa.timestamp("us", tz=zone), mask=~present)
+    return stamps.cast(pa.string()).to_pylist()

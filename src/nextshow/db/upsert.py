@@ -9,7 +9,7 @@ bulk helpers send a whole batch per statement: ``unnest`` of array parameters on
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -140,7 +140,20 @@ def bulk_insert(
     """
     if not rows:
         return
-    values = _bound_values(session, table, columns, rows)
+    bulk_insert_bound(
+        session, table, columns, _bound_values(session, table, columns, rows), on_conflict
+    )
+
+
+def bulk_insert_bound(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    values: Iterable[Sequence[Any]],
+    on_conflict: str,
+) -> None:
+    """:func:`bulk_insert` of rows already in the driver's form (each column's bind processing
+    done by the caller, e.g. for a whole column at once)."""
     dialect = session.get_bind().dialect
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(name) for name in columns)
