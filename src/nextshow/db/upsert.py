@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Insert, Table, insert, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import bindparam
 
@@ -153,22 +154,23 @@ def bulk_insert_bound(
     on_conflict: str,
 ) -> None:
     """:func:`bulk_insert` of rows already in the driver's form (each column's bind processing
-    done by the caller, e.g. for a whole column at once)."""
+    done by the caller, e.g. for a whole column at once). Without a conflict clause (rows that
+    cannot exist yet), PostgreSQL COPYs them straight into the table."""
     dialect = session.get_bind().dialect
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(name) for name in columns)
     target = dialect.identifier_preparer.format_table(table)
     connection = session.connection()
+    if dialect.name == "postgresql" and not on_conflict:
+        _copy(connection, target, names, values)
+        return
     if dialect.name == "postgresql":
         stage = quote(f"stage_{table.name}")
         connection.exec_driver_sql(
             f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS "
             f"SELECT {names} FROM {target} WITH NO DATA"
         )
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
-            for row in values:
-                copy.write_row(row)
+        _copy(connection, stage, names, values)
         connection.exec_driver_sql(
             f"INSERT INTO {target} ({names}) SELECT {names} FROM {stage} {on_conflict}"
         )
@@ -179,6 +181,24 @@ def bulk_insert_bound(
     connection.exec_driver_sql(
         f"INSERT INTO {target} ({names}) VALUES ({marks}) {on_conflict}", values
     )
+
+
+def _copy(connection: Connection, table: str, names: str, rows: Iterable[Sequence[Any]]) -> None:
+    """``COPY table (names) FROM STDIN`` of the rows, on the session's own psycopg connection.
+
+    A database error (a constraint, a trigger) is raised as SQLAlchemy raises the driver's
+    errors of the statements it runs (``DBAPIError`` and its subclasses), so callers catch one
+    kind whichever way a batch was written.
+    """
+    sql = f"COPY {table} ({names}) FROM STDIN"
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    driver_error = connection.dialect.loaded_dbapi.Error
+    try:
+        with cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except driver_error as exc:
+        raise DBAPIError.instance(sql, None, exc, driver_error) from exc
 
 
 def _dict_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[tuple[Any, ...]]]:

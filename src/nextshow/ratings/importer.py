@@ -201,16 +201,22 @@ def _write_batch(
                 stamp[known],
                 dated[known],
             )
-        # Decided above, so one statement writes both: new rows are inserted, changed rows
-        # (their key exists) are updated.
-        written = np.flatnonzero(outcome <= _UPDATE)
-        _write_ratings(
-            session,
-            source,
-            (users[written], shows[written], rating[written], liked[written]),
-            stamp[written],
-            dated[written],
-        )
+        # Decided above. Ratings of users new in this batch cannot exist yet: plain inserts
+        # (on PostgreSQL a COPY straight into the table); the others are upserted, so one
+        # statement writes new rows and changed ones (their key exists).
+        is_known = np.zeros(len(chosen), dtype=bool)
+        is_known[known] = True
+        for written, clause in (
+            (np.flatnonzero(~is_known), ""),
+            (np.flatnonzero(is_known & (outcome <= _UPDATE)), _upsert(session)),
+        ):
+            _write_ratings(
+                session,
+                source,
+                (users[written], shows[written], rating[written], liked[written]),
+                (stamp[written], dated[written]),
+                clause,
+            )
         counts = np.bincount(outcome, minlength=4)
         done.inserted += int(counts[_INSERT])
         done.updated += int(counts[_UPDATE])
@@ -287,16 +293,22 @@ def _against_store(
     return outcome
 
 
+def _upsert(session: Session) -> str:
+    return upsert_clause(session, ("user_id", "show_id"), _RATING_COLUMNS[2:])
+
+
 def _write_ratings(
     session: Session,
     source: str,
     values: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    stamp: np.ndarray,
-    dated: np.ndarray,
+    times: tuple[np.ndarray, np.ndarray],
+    on_conflict: str,
 ) -> None:
-    """Upsert the ratings (user ids, show ids, ratings with NaN for none, liked flags), stamped
-    ``stamp`` where ``dated``; each column is bound as a whole, then one bulk statement."""
+    """Insert the ratings (user ids, show ids, ratings with NaN for none, liked flags), stamped
+    with times (microseconds, and whether there is one); each column is bound as a whole, then
+    one bulk statement."""
     users, shows, rating, liked = values
+    stamp, dated = times
     if not len(users):
         return
     dialect = session.get_bind().dialect
@@ -317,8 +329,7 @@ def _write_ratings(
         repeat(bound("source", source)),
         repeat(bound("updated_at", datetime.now(UTC))),
     )
-    clause = upsert_clause(session, ("user_id", "show_id"), _RATING_COLUMNS[2:])
-    bulk_insert_bound(session, RATINGS, _RATING_COLUMNS, list(rows), clause)
+    bulk_insert_bound(session, RATINGS, _RATING_COLUMNS, list(rows), on_conflict)
 
 
 def _get_or_create_users(
