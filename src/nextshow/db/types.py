@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -86,6 +87,8 @@ def bound_epoch_micros(dialect: Dialect, micros: np.ndarray, present: np.ndarray
     epoch; None where ``present`` is false), formatted for the whole column at once: SQLite's
     DATETIME text as the type writes it (``YYYY-MM-DD HH:MM:SS.ffffff``, naive UTC), and on
     PostgreSQL the same text marked UTC (``...Z``), which COPY reads as a timestamptz."""
-    zone = None if dialect.name == "sqlite" else "UTC"
-    stamps = pa.array(micros, type=pa.timestamp("us", tz=zone), mask=~present)
-    return stamps.cast(pa.string()).to_pylist()
+    # A naive timestamp's cast is ~10x faster than a zoned one's (no time zone lookups).
+    texts = pa.array(micros, type=pa.timestamp("us"), mask=~present).cast(pa.string())
+    if dialect.name != "sqlite":
+        texts = pc.binary_join_element_wise(texts, "Z", "")
+    return texts.to_pylist()
