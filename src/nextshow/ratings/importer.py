@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -320,16 +319,17 @@ def _write_ratings(
     ratings = rating.astype(object)
     ratings[np.isnan(rating)] = None
     flags = [bound("liked", False), bound("liked", True)]
-    rows = zip(
+    count = len(users)
+    columns = [
         users.tolist(),
         shows.tolist(),
         ratings.tolist(),
         [flags[flag] for flag in liked.tolist()],
         bound_epoch_micros(dialect, stamp, dated),
-        repeat(bound("source", source)),
-        repeat(bound("updated_at", datetime.now(UTC))),
-    )
-    bulk_insert_bound(session, RATINGS, _RATING_COLUMNS, list(rows), on_conflict)
+        [bound("source", source)] * count,
+        [bound("updated_at", datetime.now(UTC))] * count,
+    ]
+    bulk_insert_bound(session, RATINGS, _RATING_COLUMNS, columns, on_conflict)
 
 
 def _get_or_create_users(
