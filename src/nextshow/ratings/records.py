@@ -10,13 +10,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from nextshow.catalog.normalize import split_title_year
 from nextshow.db import limits
 from nextshow.rejects import Reject
 from nextshow.textio import OverlongLine
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # The rating file formats, in the order the CLI lists them.
 FORMATS = ("movietweetings", "movielens", "csv")
@@ -128,6 +130,8 @@ class RatingColumns:
     @classmethod
     def from_rows(cls, rows: Sequence[ParsedRating]) -> RatingColumns:
         """The columns of parsed rows (which keep their order)."""
+        import numpy as np  # here: the CLI imports this module, and numpy costs its start
+
         users: dict[str, int] = {}
         # Rows of one item share one ShowRef (the parsers build it once): keyed by identity.
         shows: dict[int, int] = {}
