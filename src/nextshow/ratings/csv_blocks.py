@@ -71,7 +71,7 @@ def iter_csv_blocks(
                 break
         if rest is not None:
             break
-    if rest is None or reader.header is None:
+    if rest is None or reader.header is None:  # no header (an empty file)
         return
     # Data lines in blocks of ``size`` from the line after the header, so a batch is ``size``
     # rows wherever the header was.
