@@ -1,6 +1,6 @@
 """Import benchmarks: whole-process import time beside the plain floor, and in-process cases.
 
-    .venv/bin/python benchmarks/bench_import.py [--postgres URL] [--runs 3]
+    .venv/bin/python benchmarks/bench_import.py [--postgres URL] [--runs 3] [--csv]
     .venv/bin/python benchmarks/bench_import.py --in-process [--postgres URL] [--imdb-lines N]
     .venv/bin/python benchmarks/bench_import.py --parse-only [--runs 3]
 
@@ -16,7 +16,9 @@ ratings with their keys, indexes and foreign keys): the gap between the two floo
 schema costs, the gap above the second what nextshow's process start, checks and batches cost.
 Floor and import runs alternate, and each figure is the median of ``--runs``: wall seconds, and
 CPU seconds (user + sys of the child, from ``wait4``), which the other workers on a shared
-machine disturb less than wall time.
+machine disturb less than wall time. ``--csv``: the same on the 517k-row synthetic CSV of
+benchmarks/bench_pipeline.py (``--format csv``; written once under benchmarks/out/), the floors
+reading it with the csv module.
 
 ``--in-process`` cases (each in its own subprocess, so peak RSS is that import's alone):
 
@@ -32,8 +34,9 @@ machine disturb less than wall time.
 the ``::`` format (the MovieTweetings 100k file) and for CSV (the 517k-row synthetic set of
 benchmarks/bench_pipeline.py, written once under benchmarks/out/), each beside its floor from
 the same run: the same file read into typed tuples with no checks (a bytes split for ``::``, the
-csv module for CSV). CPU seconds of this process, median of ``--runs``, floor and parser
-alternating.
+csv module for CSV); ``csv columns`` is the CSV as the importer reads it (``iter_rating_blocks``:
+blocks of 5,000 lines parsed into columns). CPU seconds of this process, median of ``--runs``,
+floor and parser alternating.
 
 Never part of the tests. Numbers depend on the machine and its load: compare rows of one run.
 """
@@ -59,6 +62,7 @@ _DATA = Path("shared", "datasets", "movietweetings-100k", "ratings.dat")
 # Beside the checkout (/work/main) or beside a worktree's parent (/work/wt/<name>).
 DATASET = next((p / _DATA for p in ROOT.parents if (p / _DATA).is_file()), ROOT.parent / _DATA)
 NAIVE_ROWS = 5_000
+SYNTHETIC = ROOT / "benchmarks" / "out" / "synthetic-517k.csv"
 
 
 def _fresh_store(url: str | None, tmp: Path):
@@ -196,22 +200,35 @@ def _csv_tuples(path: Path) -> list[tuple[str, str, float, int]]:
         return [(r[user], r[show], float(r[rating]), int(r[stamp])) for r in reader]
 
 
+def _synthetic() -> Path:
+    """The 517k-row synthetic CSV of bench_pipeline.py, written on first use."""
+    if not SYNTHETIC.is_file():
+        sys.path.insert(0, str(Path(__file__).parent))
+        from bench_pipeline import synthetic_csv
+
+        SYNTHETIC.parent.mkdir(exist_ok=True)
+        synthetic_csv(SYNTHETIC)
+    return SYNTHETIC
+
+
 def parse_only(runs: int) -> None:
     """Print the median CPU seconds of each parser beside its floor, and their ratio."""
-    from nextshow.ratings.formats import iter_ratings
+    from nextshow.ratings.formats import RatingColumns, iter_rating_blocks, iter_ratings
 
-    sys.path.insert(0, str(Path(__file__).parent))
-    from bench_pipeline import synthetic_csv
+    def count(fmt: str, path: Path) -> int:
+        if fmt != "csv columns":
+            return sum(1 for _row in iter_ratings(path, fmt))
+        # What the importer reads: blocks of its default batch size, as columns where it can.
+        blocks = iter_rating_blocks(path, "csv", size=5000)
+        return sum(len(item) if isinstance(item, RatingColumns) else 1 for item in blocks)
 
-    synthetic = Path(__file__).parent / "out" / "synthetic-517k.csv"
-    if not synthetic.is_file():
-        synthetic.parent.mkdir(exist_ok=True)
-        synthetic_csv(synthetic)
+    synthetic = _synthetic()
     print(f"Parse only (nothing written), median of {runs} (cpu s)")
     print(f"{'format':<16} {'rows':>9} {'parse s':>8} {'floor s':>8} {'ratio':>7} {'rows/s':>10}")
     for fmt, path, floor in (
         ("movietweetings", DATASET, _dat_tuples),
         ("csv", synthetic, _csv_tuples),
+        ("csv columns", synthetic, _csv_tuples),
     ):
         parse_times, floor_times, rows = [], [], 0
         for _ in range(runs):
@@ -219,7 +236,7 @@ def parse_only(runs: int) -> None:
             floor(path)
             floor_times.append(time.process_time() - started)
             started = time.process_time()
-            rows = sum(1 for _row in iter_ratings(path, fmt))
+            rows = count(fmt, path)
             parse_times.append(time.process_time() - started)
         parse_s, floor_s = statistics.median(parse_times), statistics.median(floor_times)
         print(
@@ -229,9 +246,14 @@ def parse_only(runs: int) -> None:
         )
 
 
-def _floor(db: str, target: str) -> None:
+def _floor_rows(fmt: str) -> list[tuple[str, str, float, int]]:
+    """The floors' tuples of the data set: the MovieTweetings file, or the synthetic CSV."""
+    return _csv_tuples(SYNTHETIC) if fmt == "csv" else _dat_tuples(DATASET)
+
+
+def _floor(db: str, target: str, fmt: str) -> None:
     """The floor, in this process: parse to tuples, write them in one transaction."""
-    rows = _dat_tuples(DATASET)
+    rows = _floor_rows(fmt)
     create = "CREATE TABLE r (u TEXT, i TEXT, rating REAL, ts BIGINT, PRIMARY KEY (u, i))"
     upsert = "ON CONFLICT (u, i) DO UPDATE SET rating = excluded.rating, ts = excluded.ts"
     if db == "sqlite":
@@ -255,7 +277,7 @@ def _floor(db: str, target: str) -> None:
         conn.execute(f"INSERT INTO r SELECT * FROM stage {upsert}")
 
 
-def _schema_floor(target: str) -> None:
+def _schema_floor(target: str, fmt: str) -> None:
     """The floor into nextshow's own SQLite schema (``target`` migrated): the same tuples written
     as users, shows and ratings with their keys, indexes and constraints, in one transaction,
     by plain sqlite3 (ids read back with one SELECT per table; datetimes as SQLAlchemy stores
@@ -263,7 +285,7 @@ def _schema_floor(target: str) -> None:
     import sqlite3
     from datetime import UTC, datetime
 
-    rows = _dat_tuples(DATASET)
+    rows = _floor_rows(fmt)
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     conn = sqlite3.connect(target)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -333,7 +355,7 @@ def _pg_schema(url: str) -> tuple[str, Callable[[], None]]:
     return f"{url}{sep}options=-csearch_path%3D{schema}", drop
 
 
-def _one_run(kind: str, url: str | None) -> tuple[float, float]:
+def _one_run(kind: str, url: str | None, fmt: str) -> tuple[float, float]:
     """One timed floor or import process on a fresh store; the store is removed after."""
     nextshow = str(Path(sys.executable).with_name("nextshow"))
     home = Path(tempfile.mkdtemp(prefix="bench-import-"))
@@ -346,12 +368,13 @@ def _one_run(kind: str, url: str | None) -> tuple[float, float]:
             env["NEXTSHOW_DATABASE_URL"] = target
         if kind == "floor":
             db = "sqlite" if url is None else "postgresql"
-            return _timed([sys.executable, __file__, "--floor", db, target])
+            return _timed([sys.executable, __file__, "--floor", db, target, fmt])
         subprocess.run([nextshow, "db", "upgrade"], env=env, check=True, capture_output=True)
         if kind == "schema floor":
             store = str(home / "nextshow.db")  # the embedded default's file under NEXTSHOW_HOME
-            return _timed([sys.executable, __file__, "--floor", "sqlite-schema", store])
-        import_cmd = ["import", "ratings", "--format", "movietweetings", str(DATASET)]
+            return _timed([sys.executable, __file__, "--floor", "sqlite-schema", store, fmt])
+        path = SYNTHETIC if fmt == "csv" else DATASET
+        import_cmd = ["import", "ratings", "--format", fmt, str(path)]
         return _timed([nextshow, *import_cmd], env)
     finally:
         if drop is not None:
@@ -359,13 +382,13 @@ def _one_run(kind: str, url: str | None) -> tuple[float, float]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def whole_process(url: str | None, runs: int) -> None:
+def whole_process(url: str | None, runs: int, fmt: str) -> None:
     """Print the median wall and CPU seconds of the import and of the floor, and their ratios."""
     kinds = ["floor", "nextshow"] if url else ["floor", "schema floor", "nextshow"]
     times: dict[str, list[tuple[float, float]]] = {kind: [] for kind in kinds}
     for _ in range(runs):
         for kind in times:  # alternating, so both see the same load
-            times[kind].append(_one_run(kind, url))
+            times[kind].append(_one_run(kind, url, fmt))
     wall = {kind: statistics.median(t[0] for t in runs_) for kind, runs_ in times.items()}
     cpu = {kind: statistics.median(t[1] for t in runs_) for kind, runs_ in times.items()}
     db = "sqlite" if url is None else "postgresql"
@@ -392,11 +415,16 @@ def main() -> None:
     parser.add_argument("--imdb-lines", type=int, default=11_000_000)
     parser.add_argument("--skip-imdb", action="store_true")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--floor", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--csv",
+        action="store_true",
+        help="Whole process on the 517k synthetic CSV (written once) instead of MovieTweetings.",
+    )
+    parser.add_argument("--floor", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor:
-        db, target = args.floor
-        _schema_floor(target) if db == "sqlite-schema" else _floor(db, target)
+        db, target, fmt = args.floor
+        _schema_floor(target, fmt) if db == "sqlite-schema" else _floor(db, target, fmt)
         return
     if args.worker:
         print(json.dumps(worker(args.worker, args.postgres, args.imdb_lines)))
@@ -405,11 +433,15 @@ def main() -> None:
         parse_only(args.runs)
         return
     if not args.in_process:
-        print(f"MovieTweetings 100k, whole process, median of {args.runs} (runs: wall/cpu)")
+        fmt = "csv" if args.csv else "movietweetings"
+        if args.csv:
+            _synthetic()
+        name = "synthetic CSV 517k" if args.csv else "MovieTweetings 100k"
+        print(f"{name}, whole process, median of {args.runs} (runs: wall/cpu)")
         print(f"{'':<14} {'db':<10} {'wall s':>8} {'cpu s':>8}   runs")
-        whole_process(None, args.runs)
+        whole_process(None, args.runs, fmt)
         if args.postgres:
-            whole_process(args.postgres, args.runs)
+            whole_process(args.postgres, args.runs, fmt)
         return
 
     plan = [("ratings", None), ("naive-orm", None)]

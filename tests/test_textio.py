@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from nextshow import textio
-from nextshow.textio import MAX_LINE_BYTES, OverlongLine, iter_lines
+from nextshow.textio import MAX_LINE_BYTES, OverlongLine, iter_line_blocks, iter_lines
 
 LIMIT = MAX_LINE_BYTES
 CONTENT = b"".join(
@@ -50,3 +50,39 @@ def test_progress_counts_every_byte_of_a_plain_file(tmp_path):
     seen: list[int] = []
     list(iter_lines(path, on_progress=seen.append))
     assert sum(seen) == len(CONTENT)
+
+
+CRLF = b"".join(b"line %d\r\n" % i for i in range(50))  # the common CRLF block, split in bulk
+
+
+@pytest.mark.parametrize("size", [1, 3, 1000])
+@pytest.mark.parametrize("block", [7, 4096, 1 << 20])
+@pytest.mark.parametrize("content", [CONTENT, CRLF, CRLF + b"bare\r\r\n" + CRLF])
+def test_line_blocks_hold_the_lines_of_iter_lines(tmp_path, monkeypatch, size, block, content):
+    monkeypatch.setattr(textio, "_BLOCK", block)
+    plain, packed = tmp_path / "r.dat", tmp_path / "r.dat.gz"
+    plain.write_bytes(content)
+    packed.write_bytes(gzip.compress(content))
+    expected = _lines(packed)  # read line by line (readline), as the reference
+    for path in (plain, packed):
+        blocks = list(iter_line_blocks(path, size))
+        assert all(len(lines) == size for _, lines in blocks[:-1])
+        numbered = [(first + i, line) for first, lines in blocks for i, line in enumerate(lines)]
+        assert numbered == expected
+
+
+def test_line_blocks_of_a_truncated_gzip_give_every_line_before_the_error(tmp_path):
+    path = tmp_path / "r.dat.gz"
+    path.write_bytes(gzip.compress(CRLF)[:-12])  # the stream ends early
+    seen: list[bytes | OverlongLine] = []
+    with pytest.raises(textio.InputAborted):
+        for _first, lines in iter_line_blocks(path, 1000):
+            seen.extend(lines)
+    assert seen and seen == [line for _, line in _truncated_lines(path)]
+
+
+def _truncated_lines(path: Path) -> list[tuple[int, bytes | OverlongLine]]:
+    lines: list[tuple[int, bytes | OverlongLine]] = []
+    with pytest.raises(textio.InputAborted):
+        lines.extend(iter_lines(path))
+    return lines

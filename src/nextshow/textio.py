@@ -12,7 +12,7 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,6 +114,17 @@ def _plain_lines(
     line cost more than parsing it). Same lines, same :class:`OverlongLine` lengths; memory
     stays bounded by a block plus :data:`MAX_LINE_BYTES`."""
     number = 0
+    for lines in _plain_chunks(path, raw, on_progress):
+        for line in lines:
+            number += 1
+            yield number, line
+
+
+def _plain_chunks(
+    path: Path, raw: io.BufferedReader, on_progress: ProgressCallback | None
+) -> Iterator[list[bytes | OverlongLine]]:
+    """The lines of an uncompressed file, as one list per block read."""
+    number = 0
     pending = b""  # the start of a line that the block did not end
     overlong = 0  # the length so far of a line already known to be too long (its bytes dropped)
     while True:
@@ -127,15 +138,19 @@ def _plain_lines(
             on_progress(len(block))
         pieces = block.split(b"\n")
         tail = pieces.pop()
-        for piece in pieces:
-            number += 1
+        lines: list[bytes | OverlongLine] = []
+        if pieces:
+            first = pieces[0]
             if overlong:
-                yield number, OverlongLine(overlong + len(piece))
+                lines.append(OverlongLine(overlong + len(first)))
                 overlong = 0
-                continue
-            if pending:
-                piece, pending = pending + piece, b""
-            yield number, _line(piece)
+            else:
+                lines.append(_line(pending + first))
+            pending = b""
+            lines.extend(_lines(pieces[1:]))
+        number += len(lines)
+        if lines:
+            yield lines
         if overlong:
             overlong += len(tail)
         else:
@@ -143,9 +158,63 @@ def _plain_lines(
             if len(pending) > MAX_LINE_BYTES + 1:
                 overlong, pending = len(pending), b""
     if overlong:
-        yield number + 1, OverlongLine(overlong)
+        yield [OverlongLine(overlong)]
     elif pending:
-        yield number + 1, _line(pending)
+        yield [_line(pending)]
+
+
+def iter_line_blocks(
+    path: Path, size: int, *, on_progress: ProgressCallback | None = None
+) -> Iterator[tuple[int, list[bytes | OverlongLine]]]:
+    """The lines of :func:`iter_lines` in blocks of ``size`` (the last one shorter): (number of
+    the block's first line, its lines). For readers that work a block at a time; memory stays
+    bounded by a block and the file's read buffer."""
+    with open(path, "rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+    if gzipped:  # line by line, as iter_lines reads it
+        chunks: Iterator[list[bytes | OverlongLine]] = (
+            [line] for _number, line in iter_lines(path, on_progress=on_progress)
+        )
+        yield from reblock(1, chunks, size)
+        return
+    with open(path, "rb") as raw:
+        yield from reblock(1, _plain_chunks(path, raw, on_progress), size)
+
+
+def reblock(
+    first: int, chunks: Iterable[list[bytes | OverlongLine]], size: int
+) -> Iterator[tuple[int, list[bytes | OverlongLine]]]:
+    """Consecutive lines, the first numbered ``first``, given in lists of any length, as blocks of
+    ``size`` lines: (number of the block's first line, its lines). On :class:`InputAborted` the
+    lines read before it come first, then the error."""
+    block: list[bytes | OverlongLine] = []
+    try:
+        for chunk in chunks:
+            block.extend(chunk)
+            while len(block) >= size:
+                yield first, block[:size]
+                block = block[size:]
+                first += size
+    except InputAborted:
+        if block:  # the lines read before the damage come first, as iter_lines gives them
+            yield first, block
+        raise
+    if block:
+        yield first, block
+
+
+def _lines(pieces: list[bytes]) -> list[bytes | OverlongLine]:
+    """:func:`_line` of each piece, in bulk for the common block: no line near the limit, and
+    no "\r" but the one ending each line (CRLF files) or none."""
+    if not pieces or max(map(len, pieces)) > MAX_LINE_BYTES:
+        return list(map(_line, pieces))
+    joined = b"\n".join(pieces)
+    returns = joined.count(b"\r")
+    if not returns:
+        return pieces  # type: ignore[return-value]
+    if returns == len(pieces) and (joined + b"\n").count(b"\r\n") == returns:
+        return [piece[:-1] for piece in pieces]
+    return list(map(_line, pieces))
 
 
 def _line(data: bytes) -> bytes | OverlongLine:

@@ -115,3 +115,25 @@ def test_insert_returning_creates_in_order_and_skips_existing_keys(store):
     assert users["u3"] == (created[0][1], True, T0)  # the fixed values, with their types' binding
     assert users["u4"] == (created[1][1], True, T0)
     assert users["u1"][1] is False
+
+
+def test_bulk_insert_round_trips_text_that_copy_escapes(store):
+    """COPY's text format gives tab, newline, return and backslash a meaning, and reads ``\\N``
+    as NULL: values holding them are stored as they are (both with and without a conflict
+    clause, which on PostgreSQL are a COPY straight into the table and one through staging)."""
+    titles = ["a\tb", "line\nbreak", "cr\rhere", "back\\slash", "\\N", "NULL", "", "Amélie ✓"]
+    columns = ("title", "normalized_title", "source", "external_id", "genres", "start_year")
+    columns += ("user_submitted", "created_at", "updated_at")
+    rows = [
+        (title, f"n{i}", "t", f"e{i}", None if i % 2 else title, 2000 + i, i % 2 == 0, T0, T0)
+        for i, title in enumerate(titles)
+    ]
+    shows: Table = Show.__table__  # type: ignore[assignment]
+    with transaction(store.sessions) as session:
+        bulk_insert(session, shows, columns, rows[:4], "")
+        bulk_insert(session, shows, columns, rows[4:], "ON CONFLICT DO NOTHING")
+    with store.sessions() as session:
+        stored = session.execute(
+            select(*(shows.c[name] for name in columns)).order_by(shows.c.external_id)
+        )
+        assert [tuple(row) for row in stored] == rows

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _SQLITE_FORMAT = (
     "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
@@ -77,3 +80,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def bound_epoch_micros(dialect: Dialect, micros: np.ndarray, present: np.ndarray) -> list[Any]:
+    """:class:`UTCDateTime`'s bound values of a column of instants (microseconds since the
+    epoch; None where ``present`` is false), formatted for the whole column at once: SQLite's
+    DATETIME text as the type writes it (``YYYY-MM-DD HH:MM:SS.ffffff``, naive UTC), and on
+    PostgreSQL the same text marked UTC (``...Z``), which COPY reads as a timestamptz."""
+    # Imported here: every database user imports this module, few write columns of times.
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # A naive timestamp's cast is ~10x faster than a zoned one's (no time zone lookups).
+    texts = pa.array(micros, type=pa.timestamp("us"), mask=~present).cast(pa.string())
+    if dialect.name != "sqlite":
+        texts = pc.binary_join_element_wise(texts, "Z", "")
+    return texts.to_pylist()

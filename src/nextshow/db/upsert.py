@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Insert, Table, insert, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import bindparam
 
@@ -90,8 +91,8 @@ _SAMPLE = 64  # values whose distinctness decides how a column is converted
 
 def _bound_values(
     session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> list[tuple[Any, ...]]:
-    """The rows as tuples with each column's bind processing applied (what SQLAlchemy would send).
+) -> list[Sequence[Any]]:
+    """The rows' columns with each column's bind processing applied (what SQLAlchemy would send).
 
     Only columns whose type has a processor (datetimes, booleans on SQLite) are converted, a
     column at a time. A column whose first values repeat (a batch shares one ``now`` and two
@@ -104,9 +105,7 @@ def _bound_values(
         for i, name in enumerate(columns)
         if (processor := table.c[name].type._cached_bind_processor(dialect)) is not None
     ]
-    if not processors:
-        return [tuple(row) for row in rows]  # SQLAlchemy's driver-level executemany wants tuples
-    by_column = list(zip(*rows, strict=True))
+    by_column: list[Sequence[Any]] = list(zip(*rows, strict=True))
     for i, processor in processors:
         values = by_column[i]
         try:
@@ -120,7 +119,7 @@ def _bound_values(
             by_column[i] = tuple(map(processor, values))
         else:
             by_column[i] = tuple(map(converted.__getitem__, values))
-    return list(zip(*by_column, strict=True))
+    return by_column
 
 
 def bulk_insert(
@@ -140,22 +139,38 @@ def bulk_insert(
     """
     if not rows:
         return
-    values = _bound_values(session, table, columns, rows)
+    bulk_insert_bound(
+        session, table, columns, _bound_values(session, table, columns, rows), on_conflict
+    )
+
+
+def bulk_insert_bound(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    values: Sequence[Sequence[Any]],
+    on_conflict: str,
+) -> None:
+    """:func:`bulk_insert` of values already in the driver's form, one sequence per column
+    (each column's bind processing done by the caller, e.g. for a whole column at once).
+    Without a conflict clause (rows that cannot exist yet), PostgreSQL COPYs them straight into
+    the table."""
     dialect = session.get_bind().dialect
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(name) for name in columns)
     target = dialect.identifier_preparer.format_table(table)
     connection = session.connection()
     if dialect.name == "postgresql":
+        data = copy_text(values)
+        if not on_conflict:
+            _copy(connection, target, names, data)
+            return
         stage = quote(f"stage_{table.name}")
         connection.exec_driver_sql(
             f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS "
             f"SELECT {names} FROM {target} WITH NO DATA"
         )
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
-            for row in values:
-                copy.write_row(row)
+        _copy(connection, stage, names, data)
         connection.exec_driver_sql(
             f"INSERT INTO {target} ({names}) SELECT {names} FROM {stage} {on_conflict}"
         )
@@ -164,8 +179,73 @@ def bulk_insert(
         return
     marks = ", ".join("?" for _ in columns)
     connection.exec_driver_sql(
-        f"INSERT INTO {target} ({names}) VALUES ({marks}) {on_conflict}", values
+        f"INSERT INTO {target} ({names}) VALUES ({marks}) {on_conflict}",
+        list(zip(*values, strict=True)),
     )
+
+
+def _copy(connection: Connection, table: str, names: str, data: str) -> None:
+    """``COPY table (names) FROM STDIN`` of ``data`` (COPY's text format), on the session's own
+    psycopg connection.
+
+    A database error (a constraint, a trigger) is raised as SQLAlchemy raises the driver's
+    errors of the statements it runs (``DBAPIError`` and its subclasses), so callers catch one
+    kind whichever way a batch was written.
+    """
+    sql = f"COPY {table} ({names}) FROM STDIN"
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    driver_error = connection.dialect.loaded_dbapi.Error
+    try:
+        with cursor.copy(sql) as copy:
+            copy.write(data)
+    except driver_error as exc:
+        raise DBAPIError.instance(sql, None, exc, driver_error) from exc
+
+
+_COPY_NULL = "\\N"
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text(columns: Sequence[Sequence[Any]]) -> str:
+    """Rows given as columns in COPY's text format: tab-separated fields, ``\\N`` for NULL,
+    backslash escapes, one line per row.
+
+    Built a column at a time (a column of one value, of ints, floats or plain text is formatted
+    by one C-level call), then joined: psycopg's ``write_row`` cost more per row than the
+    database's own work on bulk imports.
+    """
+    if not columns or not len(columns[0]):
+        return ""
+    texts = [_copy_column(column) for column in columns]
+    return "\n".join(map("\t".join, zip(*texts, strict=True))) + "\n"
+
+
+def _copy_column(values: Sequence[Any]) -> Sequence[str]:
+    kinds = set(map(type, values))
+    if len(kinds) == 1 and values.count(values[0]) == len(values):  # one value (a batch's now)
+        return [_copy_field(values[0])] * len(values)
+    if kinds == {int}:
+        return list(map(str, values))
+    if kinds == {float}:
+        return list(map(repr, values))
+    if kinds == {str}:
+        joined = "".join(values)
+        if not any(special in joined for special in "\\\t\n\r"):
+            return values
+    return [_copy_field(value) for value in values]
+
+
+def _copy_field(value: Any) -> str:
+    """One value as a field of COPY's text format (the server casts it to the column's type)."""
+    if value is None:
+        return _COPY_NULL
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value).translate(_COPY_ESCAPES)
 
 
 def _dict_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[tuple[Any, ...]]]:

@@ -27,7 +27,7 @@ from nextshow.ratings.records import (
     unix_time_reader,
 )
 from nextshow.rejects import Reject, control_character_reject
-from nextshow.textio import ProgressCallback, iter_lines
+from nextshow.textio import OverlongLine, ProgressCallback, iter_lines
 
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f"}
@@ -55,38 +55,55 @@ def iter_csv_ratings(
     so that rejects can name their line). A header lacking required columns is one reject on
     line 1 and nothing else is read.
     """
-    file = str(path)
-    header: list[str] | None = None
-    fast: FastRowParser | None = None
+    reader = CsvReader(path)
     for number, data in iter_lines(path, on_progress=on_progress):
-        if fast is not None and isinstance(data, bytes):
-            parsed = fast(number, data)
+        item = reader.line(number, data)
+        if item is not None:
+            yield item
+        if reader.stopped:
+            return
+
+
+class CsvReader:
+    """One CSV file read line by line: the header first (it sets the columns and the fast row
+    parser), then data lines. A bad header stops the reading (``stopped``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.file = str(path)
+        self.header: list[str] | None = None
+        self.fast: FastRowParser | None = None
+        self.stopped = False
+
+    def line(self, number: int, data: bytes | OverlongLine) -> ParsedRating | Reject | None:
+        """The line's rating or reject; None for a blank line or the header."""
+        if self.fast is not None and isinstance(data, bytes):
+            parsed = self.fast(number, data)
             if parsed is not None:
-                yield parsed
-                continue
+                return parsed
         if isinstance(data, bytes) and not data.strip():
-            continue
-        text = decode_line(path, number, data)
+            return None
+        text = decode_line(self.path, number, data)
         if isinstance(text, Reject):
-            if header is None:
-                yield Reject(file, number, "header", "header row " + text.reason, text.raw)
-                return
-            yield text
-            continue
-        if header is not None:
-            yield csv_line(file, number, text, header)
-            continue
+            if self.header is None:
+                self.stopped = True
+                return Reject(self.file, number, "header", "header row " + text.reason, text.raw)
+            return text
+        if self.header is not None:
+            return csv_line(self.file, number, text, self.header)
         try:
             row = next(csv.reader([text], strict=True))
         except csv.Error as exc:
-            yield Reject(file, number, "header", f"unreadable header: {exc}", text)
-            return
+            self.stopped = True
+            return Reject(self.file, number, "header", f"unreadable header: {exc}", text)
         header = [name.strip().lower() for name in row]
         problem = _check_header(header)
         if problem:
-            yield Reject(file, number, "header", problem, text)
-            return
-        fast = fast_row_parser(header)
+            self.stopped = True
+            return Reject(self.file, number, "header", problem, text)
+        self.header = header
+        self.fast = fast_row_parser(header)
+        return None
 
 
 def csv_line(file: str, number: int, text: str, header: list[str]) -> ParsedRating | Reject:

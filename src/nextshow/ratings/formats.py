@@ -24,6 +24,7 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
+from nextshow.ratings.csv_blocks import iter_csv_blocks
 from nextshow.ratings.csv_format import iter_csv_ratings
 from nextshow.ratings.dat_formats import fast_line_parser, movielens_line, movietweetings_line
 from nextshow.ratings.items import MOVIELENS_100K_GENRES, default_items_path, read_items
@@ -31,6 +32,7 @@ from nextshow.ratings.records import (
     FORMATS,
     ItemInfo,
     ParsedRating,
+    RatingColumns,
     ShowRef,
     decode_line,
     parse_timestamp,
@@ -43,9 +45,11 @@ __all__ = [
     "MOVIELENS_100K_GENRES",
     "ItemInfo",
     "ParsedRating",
+    "RatingColumns",
     "ShowRef",
     "default_items_path",
     "iter_csv_ratings",
+    "iter_rating_blocks",
     "iter_ratings",
     "parse_timestamp",
     "read_items",
@@ -104,3 +108,20 @@ def iter_ratings(
             yield text
             continue
         yield parse(file, number, text, items)
+
+
+def iter_rating_blocks(
+    path: Path,
+    fmt: str,
+    items_path: Path | None = None,
+    *,
+    size: int,
+    on_progress: ProgressCallback | None = None,
+) -> Iterator[RatingColumns | ParsedRating | Reject]:
+    """What :func:`iter_ratings` yields, except that a format read a block at a time (CSV)
+    gives the valid rows of each block of ``size`` lines it vouches for as one
+    :class:`RatingColumns` (see :mod:`nextshow.ratings.csv_blocks`). For the importer."""
+    if fmt == "csv":
+        yield from iter_csv_blocks(path, size, on_progress=on_progress)
+        return
+    yield from iter_ratings(path, fmt, items_path, on_progress=on_progress)

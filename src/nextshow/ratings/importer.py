@@ -6,6 +6,8 @@ stored come back as ``unchanged``). Writes are set-based, no per-row ORM objects
 missing users are created by one ``INSERT ... RETURNING`` (looked up first only when the store
 held users of the source before the import began), shows are got or created, the stored ratings
 of users not new in this batch are read, and one bulk upsert writes the new and changed ratings.
+A batch is handled as columns (:class:`~nextshow.ratings.records.RatingColumns`): CSV blocks
+arrive parsed that way, rows of the other formats are turned into them.
 
 One rating per (user, show), the newest wins:
 
@@ -23,10 +25,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,10 +45,12 @@ from nextshow.catalog.store import (
 from nextshow.db.lookup import rows_where_in
 from nextshow.db.models import Rating, User
 from nextshow.db.session import transaction
-from nextshow.db.upsert import bulk_insert, insert_returning, upsert_clause
+from nextshow.db.types import bound_epoch_micros
+from nextshow.db.upsert import bulk_insert_bound, insert_returning, upsert_clause
 from nextshow.gcpause import collect_young, gc_paused
 from nextshow.progress import file_progress_bar
-from nextshow.ratings.formats import ParsedRating, ShowRef, iter_ratings
+from nextshow.ratings.formats import ParsedRating, RatingColumns, ShowRef, iter_rating_blocks
+from nextshow.ratings.records import EPOCH
 from nextshow.rejects import ImportSummary, Reject
 from nextshow.textio import InputAborted
 
@@ -85,22 +90,32 @@ def import_ratings(
     bar = file_progress_bar(path, enabled=progress, desc=f"ratings {path.name}")
     with summary.reporting(reports_dir, f"ratings-{path.name}"), bar, gc_paused():
         batch: list[ParsedRating] = []
+
+        def write(columns: RatingColumns) -> None:
+            _write_batch(sessions, columns, source, like_threshold, str(path), summary, stats)
+            collect_young()
+
+        items = iter_rating_blocks(path, fmt, items_path, size=batch_size, on_progress=bar.update)
         try:
-            for item in iter_ratings(path, fmt, items_path, on_progress=bar.update):
+            for item in items:
                 if isinstance(item, Reject):
                     summary.reject(item)
-                    continue
-                batch.append(item)
-                if len(batch) >= batch_size:
-                    _write_batch(sessions, batch, source, like_threshold, str(path), summary, stats)
-                    batch = []
-                    collect_young()
+                elif isinstance(item, RatingColumns):  # a whole block: one batch, in file order
+                    if batch:
+                        write(RatingColumns.from_rows(batch))
+                        batch = []
+                    write(item)
+                else:
+                    batch.append(item)
+                    if len(batch) >= batch_size:
+                        write(RatingColumns.from_rows(batch))
+                        batch = []
         except InputAborted as exc:
             # The rows read before the damage are valid: store them, then say where it stopped.
             summary.aborted = str(exc)
             log.error("%s", exc)
         if batch:
-            _write_batch(sessions, batch, source, like_threshold, str(path), summary, stats)
+            write(RatingColumns.from_rows(batch))
     log.info(
         "%s: %d users and %d shows created; ratings %s",
         path,
@@ -140,7 +155,7 @@ def newer_wins(new: datetime | None, old: datetime | None) -> bool:
 
 def _write_batch(
     sessions: sessionmaker[Session],
-    batch: list[ParsedRating],
+    batch: RatingColumns,
     source: str,
     like_threshold: float,
     file: str,
@@ -150,76 +165,171 @@ def _write_batch(
     """Write one batch (users, shows, ratings) in one transaction and add its counts.
 
     Counts and rejects reach ``summary`` only after the commit, so a failed batch adds nothing.
+    Rows are handled as columns: each distinct user and show is resolved once, and the newest
+    row per (user, show) is chosen by one sort.
     """
     done = ImportSummary()
-    rejected: list[Reject] = []  # this batch's, reported only once it committed
     with transaction(sessions) as session:
-        user_ids, new_users = _get_or_create_users(
-            session, source, {row.user_key for row in batch}, stats
-        )
-        # Rows of one item share one ShowRef object (the parsers build it once): keyed by
-        # identity, a row costs an int lookup instead of hashing the reference's seven fields.
-        # The batch keeps every reference alive, so no id is reused meanwhile.
-        refs = {id(row.show): row.show for row in batch}
+        user_ids, new_users = _get_or_create_users(session, source, set(batch.user_keys), stats)
+        users = np.array([user_ids[key] for key in batch.user_keys], dtype=np.int64)[batch.user]
         # File order, not set order: new shows get ids in the same order on every run.
-        resolved = _resolve_shows(session, list(dict.fromkeys(refs.values())), source, stats)
-        show_ids = {key: resolved.get(ref) for key, ref in refs.items()}
+        resolved = _resolve_shows(session, list(dict.fromkeys(batch.shows)), source, stats)
+        shows = np.array([resolved.get(ref, -1) for ref in batch.shows], dtype=np.int64)
+        shows = shows[batch.show]
+        unresolved = shows < 0
+        # This batch's rejects, reported only once it committed.
+        rejected = [_unresolved(file, batch, int(row)) for row in np.flatnonzero(unresolved)]
 
-        # Newest row per (user, show) within the batch; file order breaks ties.
-        chosen: dict[tuple[int, int], ParsedRating] = {}
-        for row in batch:
-            show_id = show_ids[id(row.show)]
-            if show_id is None:
-                reason = (
-                    f"no show with id {row.show.show_id}"
-                    if row.show.show_id is not None
-                    else "show could not be created (conflicting catalogue entry)"
-                )
-                rejected.append(Reject(file, row.line, "show_id", reason, row.raw))
-                continue
-            key = (user_ids[row.user_key], show_id)
-            previous = chosen.get(key)
-            if previous is None:
-                chosen[key] = row
-                continue
-            if newer_wins(row.timestamp, previous.timestamp):
-                chosen[key] = row
-            done.skipped += 1
+        chosen = _newest(batch, users, shows, np.flatnonzero(~unresolved))
+        done.skipped += int(np.count_nonzero(~unresolved)) - len(chosen)
+        users, shows = users[chosen], shows[chosen]
+        rating, stamp, dated = batch.rating[chosen], batch.stamp[chosen], batch.dated[chosen]
+        stated = batch.liked[chosen]
+        liked = np.where(stated >= 0, stated == 1, rating >= like_threshold)
 
+        outcome = np.full(len(chosen), _INSERT, dtype=np.int8)
         # Users created by this batch have no stored ratings: only ask about the others.
-        existing = _existing_ratings(session, [pair for pair in chosen if pair[0] not in new_users])
-        now = datetime.now(UTC)
-        inserts: list[tuple[Any, ...]] = []
-        updates: list[tuple[Any, ...]] = []
-        for pair, row in chosen.items():
-            rating, stamp = row.rating, row.timestamp
-            liked = row.liked if row.liked is not None else rating >= like_threshold  # type: ignore[operator]
-            old = existing.get(pair) if existing else None
-            if old is None:
-                inserts.append((*pair, rating, liked, stamp, source, now))
-            elif not newer_wins(stamp, old[2]):
-                done.skipped += 1
-            elif old == (rating, liked, stamp):
-                done.unchanged += 1
-            else:
-                updates.append((*pair, rating, liked, stamp, source, now))
-        # Decided above, so one statement writes both: new rows are inserted, changed rows
-        # (their key exists) are updated.
-        bulk_insert(
-            session,
-            RATINGS,
-            _RATING_COLUMNS,
-            inserts + updates,
-            upsert_clause(session, ("user_id", "show_id"), _RATING_COLUMNS[2:]),
-        )
-        done.inserted += len(inserts)
-        done.updated += len(updates)
+        known = np.flatnonzero(~np.isin(users, np.fromiter(new_users, np.int64, len(new_users))))
+        if len(known):
+            outcome[known] = _against_store(
+                session,
+                users[known],
+                shows[known],
+                rating[known],
+                liked[known],
+                stamp[known],
+                dated[known],
+            )
+        # Decided above. Ratings of users new in this batch cannot exist yet: plain inserts
+        # (on PostgreSQL a COPY straight into the table); the others are upserted, so one
+        # statement writes new rows and changed ones (their key exists).
+        is_known = np.zeros(len(chosen), dtype=bool)
+        is_known[known] = True
+        for written, clause in (
+            (np.flatnonzero(~is_known), ""),
+            (np.flatnonzero(is_known & (outcome <= _UPDATE)), _upsert(session)),
+        ):
+            _write_ratings(
+                session,
+                source,
+                (users[written], shows[written], rating[written], liked[written]),
+                (stamp[written], dated[written]),
+                clause,
+            )
+        counts = np.bincount(outcome, minlength=4)
+        done.inserted += int(counts[_INSERT])
+        done.updated += int(counts[_UPDATE])
+        done.unchanged += int(counts[_UNCHANGED])
+        done.skipped += int(counts[_SKIPPED])
     summary.inserted += done.inserted
     summary.updated += done.updated
     summary.unchanged += done.unchanged
     summary.skipped += done.skipped
     for reject in rejected:
         summary.reject(reject)
+
+
+# What becomes of a chosen row, given what the store holds for its (user, show).
+_INSERT, _UPDATE, _UNCHANGED, _SKIPPED = 0, 1, 2, 3
+
+
+def _unresolved(file: str, batch: RatingColumns, row: int) -> Reject:
+    show = batch.shows[batch.show[row]]
+    reason = (
+        f"no show with id {show.show_id}"
+        if show.show_id is not None
+        else "show could not be created (conflicting catalogue entry)"
+    )
+    return Reject(file, int(batch.lines[row]), "show_id", reason, batch.raws[row])
+
+
+def _newest(
+    batch: RatingColumns, users: np.ndarray, shows: np.ndarray, rows: np.ndarray
+) -> np.ndarray:
+    """Of ``rows``, the newest row per (user, show), ordered by (user, show).
+
+    What :func:`newer_wins` keeps of rows applied in file order: the greatest by (dated, time,
+    line), so the latest time wins, a dated row beats an undated one, and the later line breaks
+    ties.
+    """
+    keys = (batch.lines[rows], batch.stamp[rows], batch.dated[rows], shows[rows], users[rows])
+    order = rows[np.lexsort(keys)]
+    user, show = users[order], shows[order]
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = (user[1:] != user[:-1]) | (show[1:] != show[:-1])
+    return order[last]
+
+
+def _against_store(
+    session: Session,
+    users: np.ndarray,
+    shows: np.ndarray,
+    rating: np.ndarray,
+    liked: np.ndarray,
+    stamp: np.ndarray,
+    dated: np.ndarray,
+) -> np.ndarray:
+    """The outcome of each row against the rating the store holds for its pair, if any."""
+    pairs = list(zip(users.tolist(), shows.tolist(), strict=True))
+    existing = _existing_ratings(session, pairs)
+    outcome = np.full(len(pairs), _INSERT, dtype=np.int8)
+    if not existing:
+        return outcome
+    ratings = [None if r != r else r for r in rating.tolist()]  # NaN: no rating
+    for i, (pair, value, like, micros, has_time) in enumerate(
+        zip(pairs, ratings, liked.tolist(), stamp.tolist(), dated.tolist(), strict=True)
+    ):
+        old = existing.get(pair)
+        if old is None:
+            continue
+        when = EPOCH + timedelta(microseconds=micros) if has_time else None
+        if not newer_wins(when, old[2]):
+            outcome[i] = _SKIPPED
+        elif old == (value, like, when):
+            outcome[i] = _UNCHANGED
+        else:
+            outcome[i] = _UPDATE
+    return outcome
+
+
+def _upsert(session: Session) -> str:
+    return upsert_clause(session, ("user_id", "show_id"), _RATING_COLUMNS[2:])
+
+
+def _write_ratings(
+    session: Session,
+    source: str,
+    values: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    times: tuple[np.ndarray, np.ndarray],
+    on_conflict: str,
+) -> None:
+    """Insert the ratings (user ids, show ids, ratings with NaN for none, liked flags), stamped
+    with times (microseconds, and whether there is one); each column is bound as a whole, then
+    one bulk statement."""
+    users, shows, rating, liked = values
+    stamp, dated = times
+    if not len(users):
+        return
+    dialect = session.get_bind().dialect
+
+    def bound(name: str, value: Any) -> Any:
+        processor = RATINGS.c[name].type._cached_bind_processor(dialect)
+        return value if processor is None else processor(value)
+
+    ratings = rating.astype(object)
+    ratings[np.isnan(rating)] = None
+    flags = [bound("liked", False), bound("liked", True)]
+    count = len(users)
+    columns = [
+        users.tolist(),
+        shows.tolist(),
+        ratings.tolist(),
+        [flags[flag] for flag in liked.tolist()],
+        bound_epoch_micros(dialect, stamp, dated),
+        [bound("source", source)] * count,
+        [bound("updated_at", datetime.now(UTC))] * count,
+    ]
+    bulk_insert_bound(session, RATINGS, _RATING_COLUMNS, columns, on_conflict)
 
 
 def _get_or_create_users(

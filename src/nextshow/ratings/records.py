@@ -6,15 +6,19 @@ Pure: no database imports. Column lengths come from :mod:`nextshow.db.limits`, p
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nextshow.catalog.normalize import split_title_year
 from nextshow.db import limits
 from nextshow.rejects import Reject
 from nextshow.textio import OverlongLine
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # The rating file formats, in the order the CLI lists them.
 FORMATS = ("movietweetings", "movielens", "csv")
@@ -89,6 +93,72 @@ class ParsedRating:
     liked: bool | None
     timestamp: datetime | None
     raw: str = field(default="", compare=False, repr=False)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def epoch_micros(value: datetime) -> int:
+    """An aware datetime as whole microseconds since the unix epoch (exact, unlike a float)."""
+    return (value - EPOCH) // _MICROSECOND
+
+
+@dataclass(frozen=True, eq=False)
+class RatingColumns:
+    """Valid rating rows of one batch as columns, in file order: what the importer writes.
+
+    Users and shows are stored once each (first-appearance order) with a per-row index into
+    them, so the writer resolves each distinct key once. Parsers of whole blocks build these
+    directly; :meth:`from_rows` builds them from :class:`ParsedRating` rows.
+    """
+
+    lines: np.ndarray  # int64: 1-based line numbers
+    user_keys: list[str]
+    user: np.ndarray  # intp: index into user_keys
+    shows: list[ShowRef]
+    show: np.ndarray  # intp: index into shows
+    rating: np.ndarray  # float64 on 0-10, NaN where the row gives none
+    liked: np.ndarray  # int8: 1 / 0 as the file states it, -1 where it does not
+    stamp: np.ndarray  # int64: microseconds since the epoch (UTC); 0 where not dated
+    dated: np.ndarray  # bool: whether the row has a timestamp
+    raws: Sequence[str]  # each row's line, for rejects
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[ParsedRating]) -> RatingColumns:
+        """The columns of parsed rows (which keep their order)."""
+        import numpy as np  # here: the CLI imports this module, and numpy costs its start
+
+        users: dict[str, int] = {}
+        # Rows of one item share one ShowRef (the parsers build it once): keyed by identity.
+        shows: dict[int, int] = {}
+        refs: list[ShowRef] = []
+        user_index, show_index = [], []
+        for row in rows:
+            user_index.append(users.setdefault(row.user_key, len(users)))
+            at = shows.get(id(row.show))
+            if at is None:
+                at = shows[id(row.show)] = len(refs)
+                refs.append(row.show)
+            show_index.append(at)
+        stamps = [row.timestamp for row in rows]
+        return cls(
+            lines=np.array([row.line for row in rows], dtype=np.int64),
+            user_keys=list(users),
+            user=np.array(user_index, dtype=np.intp),
+            shows=refs,
+            show=np.array(show_index, dtype=np.intp),
+            rating=np.array(
+                [np.nan if row.rating is None else row.rating for row in rows], dtype=np.float64
+            ),
+            liked=np.array([-1 if row.liked is None else row.liked for row in rows], np.int8),
+            stamp=np.array([0 if t is None else epoch_micros(t) for t in stamps], np.int64),
+            dated=np.array([t is not None for t in stamps], dtype=bool),
+            raws=[row.raw for row in rows],
+        )
 
 
 @dataclass(frozen=True)
