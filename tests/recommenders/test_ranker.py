@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from nextshow.recommenders import create
+from nextshow.recommenders import boosting, create
 from nextshow.recommenders.base import liked_rows
 from nextshow.recommenders.boosting import (
     boosting_decision,
@@ -25,7 +25,7 @@ from nextshow.recommenders.ranker_features import (
 from tests.recommenders.conftest import DAY, DAY0, TINY_PARAMS
 
 
-def test_boosting_arrays_predict_like_sklearn_with_missing_values() -> None:
+def test_boosting_arrays_predict_like_sklearn_with_missing_values(monkeypatch) -> None:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     rng = np.random.default_rng(42)
@@ -37,8 +37,10 @@ def test_boosting_arrays_predict_like_sklearn_with_missing_values() -> None:
     X_new[rng.random(X_new.shape) < 0.15] = np.nan
     got = boosting_decision(export_boosting(model), X_new)
     np.testing.assert_allclose(got, model.decision_function(X_new), rtol=0, atol=1e-12)
-    # any batch of rows gives the same numbers
+    # any batch of rows gives the same numbers, and so do blocks of rows
     np.testing.assert_array_equal(boosting_decision(export_boosting(model), X_new[:7]), got[:7])
+    monkeypatch.setattr(boosting, "PAIRS_PER_BLOCK", 12 * 7)  # 12 trees: blocks of 7 rows
+    np.testing.assert_array_equal(boosting_decision(export_boosting(model), X_new), got)
 
 
 def test_boosting_refuses_wrong_width_and_handles_one_class() -> None:

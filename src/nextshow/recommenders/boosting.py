@@ -28,6 +28,8 @@ BOOSTING_KEYS = (
 )
 
 
+PAIRS_PER_BLOCK = 1 << 18  # (tree, row) pairs walked at once by boosting_decision
+
 def fit_boosting(
     X: np.ndarray,
     y: np.ndarray,
@@ -133,6 +135,13 @@ def boosting_decision(trees: Mapping[str, np.ndarray], X: np.ndarray) -> np.ndar
     n = X.shape[0]
     total = np.full(n, baseline, dtype=np.float64)
     if len(roots) == 0 or n == 0:
+        return total
+    # Rows a block at a time: the (tree, row) pairs of a block stay in the CPU's caches (500k
+    # rows x 100 trees at once took 17 s, in blocks of ~2.6k rows 4 s) and memory stays small.
+    step = max(1, PAIRS_PER_BLOCK // len(roots))
+    if n > step:
+        for start in range(0, n, step):
+            total[start : start + step] = boosting_decision(trees, X[start : start + step])
         return total
     # Flat (tree, row) pairs, tree-major; each step moves only the pairs not yet at a leaf.
     node = np.repeat(roots, n)
