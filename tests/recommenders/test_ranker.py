@@ -7,19 +7,23 @@ import pytest
 import scipy.sparse as sp
 
 from nextshow.recommenders import create
-from nextshow.recommenders.base import liked_rows
+from nextshow.recommenders.base import liked_rows, top_n, top_n_rows
 from nextshow.recommenders.boosting import (
     boosting_decision,
     constant_boosting,
     export_boosting,
     fit_boosting,
 )
+from nextshow.recommenders.discovery import interleave, with_discoveries
+from nextshow.recommenders.item_similarity import dense_scores
 from nextshow.recommenders.ranker import with_prior
 from nextshow.recommenders.ranker_features import (
     FEATURES,
+    RECENT_COLUMN,
     SHOW_FEATURES,
     WINDOW_COLUMN,
     nanmean_rows,
+    pair_features,
     show_features,
 )
 from tests.recommenders.conftest import DAY, DAY0, TINY_PARAMS
@@ -274,3 +278,111 @@ def test_a_ranker_saved_before_picks_and_prior_is_served_as_it_was(tmp_path, tin
     assert not model._interleaved(liked_rows([[0]], 8)).is_pick.any()
     fresh = Ranker.from_artifact(art, tmp_path / "m")  # a new artifact keeps its own values
     assert (fresh.period, fresh.prior) == (art.params["period"], art.params["prior"])
+
+
+def _interleave_by_sorting(
+    head: np.ndarray, picks: np.ndarray, period: int, guard: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The definition interleave keeps: both lists ranked by a full stable sort of every show."""
+
+    def ranks(scores: np.ndarray) -> np.ndarray:
+        order = np.argsort(-scores, axis=1, kind="stable")
+        out = np.empty_like(order)
+        np.put_along_axis(out, order, np.arange(scores.shape[1])[np.newaxis, :], axis=1)
+        return out
+
+    head_rank = ranks(head)
+    head_place = head_rank + head_rank // (period - 1)
+    candidates = np.where(head_rank < guard, -np.inf, picks)
+    pick_place = (ranks(candidates) + 1) * period - 1
+    is_pick = np.isfinite(candidates) & (candidates > 0) & (pick_place < head_place)
+    return 1.0 / (1.0 + np.where(is_pick, pick_place, head_place)), is_pick
+
+
+def test_interleave_sorts_only_the_picks_and_equals_the_full_sort() -> None:
+    """Tied head and pick scores, zero and negative picks, -inf (liked) shows in both."""
+    rng = np.random.default_rng(42)
+    head = rng.integers(0, 6, size=(40, 90)).astype(np.float64)
+    picks = rng.integers(-1, 4, size=(40, 90)).astype(np.float64)
+    liked = rng.random(head.shape) < 0.1
+    head[liked], picks[liked] = -np.inf, -np.inf
+    for period, guard in ((2, 0), (3, 5), (10, 50), (1000, 0)):
+        got = interleave(head, picks, period, guard)
+        want = _interleave_by_sorting(head, picks, period, guard)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+
+
+def _scored_as_before(model, rows: sp.csr_matrix) -> tuple[list[np.ndarray], np.ndarray, tuple]:
+    """The ranker's candidates and interleaved lists as first written: the popularity generator
+    by top_n and a column slice of the rows, the head a full matrix through with_discoveries."""
+    shows = model.shows_
+    n_shows = rows.shape[1]
+    walk = dense_scores(rows, model.walk_)
+    recent_key = shows[:, RECENT_COLUMN] + 1e-6 * shows[:, 0]
+    popular = top_n(recent_key, model.n_candidates + int(np.diff(rows.indptr).max(initial=0)))
+    unliked = rows[:, popular].toarray() == 0
+    unliked &= np.cumsum(unliked, axis=1) <= model.n_candidates
+    personal = np.array(walk)
+    personal[rows.nonzero()] = -np.inf
+    personal[personal <= 0] = -np.inf
+    walked = top_n_rows(personal, model.n_candidates, overwrite=True)
+    who_p, at_p = np.nonzero(unliked)
+    who_w, at_w = np.nonzero(walked >= 0)
+    pairs = np.unique(
+        np.concatenate([who_p * n_shows + popular[at_p], who_w * n_shows + walked[who_w, at_w]])
+    )
+    person, show = np.divmod(pairs, n_shows)
+    cands = np.split(show, np.searchsorted(person, np.arange(1, rows.shape[0])))
+    X = pair_features(rows, cands, walk, model.cosine_, shows, model.genres_)
+    proba = model._weighed(cands, X)
+    recent = np.exp(shows[:, RECENT_COLUMN])
+    head = np.tile(0.999 * recent, (rows.shape[0], 1))
+    start = 0
+    for i, cand in enumerate(cands):
+        head[i, cand] = 2.0 + proba[start : start + len(cand)]
+        start += len(cand)
+    lists = with_discoveries(head, walk, recent, rows, period=model.period, taste=model.taste)
+    return cands, proba, lists
+
+
+def _assert_scored_as_before(model, liked_lists: list[np.ndarray]) -> None:
+    rows = liked_rows(liked_lists, model.n_shows_)
+    cands, proba, (scores, is_pick) = _scored_as_before(model, rows)
+    got = model._interleaved(rows)
+    for mine, theirs in zip(got.cands, cands, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    np.testing.assert_array_equal(got.proba, proba)
+    np.testing.assert_array_equal(got.scores, scores)
+    np.testing.assert_array_equal(got.is_pick, is_pick)
+    for i, liked in enumerate(liked_lists[:5]):  # each person alone: the same row
+        alone = model._interleaved(liked_rows([liked], model.n_shows_))
+        np.testing.assert_array_equal(alone.cands[0], cands[i])
+        np.testing.assert_array_equal(alone.scores[0], scores[i])
+        np.testing.assert_array_equal(alone.is_pick[0], is_pick[i])
+    # one person alone gets the same list, reasons and shares as in any batch
+    for liked, batch in zip(
+        liked_lists[:5], model.recommend_batch(liked_lists[:5], n=12), strict=True
+    ):
+        assert model.recommend(liked, n=12) == batch
+
+
+def test_ranker_serving_path_equals_the_full_sort_on_tiny_data(tiny, metadata) -> None:
+    likes, stamps = tiny
+    model = create("ranker", **TINY_PARAMS["ranker"], period=3).fit(likes, metadata, stamps)
+    _assert_scored_as_before(model, [np.array(row) for row in [[0], [1, 4], [2, 3, 7], []]])
+
+
+def test_ranker_serving_path_equals_the_full_sort_on_synthetic_data() -> None:
+    """A seeded synthetic set of 300 shows; people who liked 1 to 8 shows, popular and not."""
+    from nextshow.synthetic import generate
+
+    data = generate(n_ratings=20_000, n_users=3_000, n_shows=300)
+    likes, stamps = data.likes()
+    model = create("ranker", max_iter=20, n_users=500).fit(likes, data.metadata(), stamps)
+    rng = np.random.default_rng(42)
+    liked_lists = [
+        np.sort(rng.choice(300, size=int(rng.integers(1, 9)), replace=False)) for _ in range(60)
+    ]
+    _assert_scored_as_before(model, liked_lists)
+    assert model._interleaved(liked_rows(liked_lists, 300)).is_pick.any()  # picks are exercised

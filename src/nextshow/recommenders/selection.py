@@ -25,6 +25,14 @@ def liked_rows(liked_lists: Sequence[Sequence[int] | np.ndarray], n_shows: int) 
     return sp.csr_matrix((data, indices, indptr), shape=(len(liked_lists), n_shows))
 
 
+def stored_cells(rows: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """The (row, column) of every nonzero entry of a CSR matrix, in the order ``nonzero()`` gives
+    them, without its COO copy (a tenth of a millisecond on a one-row request)."""
+    keep = rows.data != 0
+    owner = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+    return owner[keep], rows.indices[keep].astype(np.int64)
+
+
 def top_n(scores: np.ndarray, n: int) -> np.ndarray:
     """Indices of the ``n`` highest finite scores, highest first, ties by the lower index.
 
