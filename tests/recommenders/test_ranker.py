@@ -41,8 +41,28 @@ def test_boosting_arrays_predict_like_sklearn_with_missing_values() -> None:
     X_new[rng.random(X_new.shape) < 0.15] = np.nan
     got = boosting_decision(export_boosting(model), X_new)
     np.testing.assert_allclose(got, model.decision_function(X_new), rtol=0, atol=1e-12)
-    # any batch of rows gives the same numbers
+    # any batch of rows gives the same numbers, one row alone too
     np.testing.assert_array_equal(boosting_decision(export_boosting(model), X_new[:7]), got[:7])
+    np.testing.assert_array_equal(boosting_decision(export_boosting(model), X_new[3:4]), got[3:4])
+
+
+def test_boosting_sends_missing_values_to_the_learned_side_by_hand() -> None:
+    """Tree 0 (the saved first, one level): x0 <= inf left (+1), NaN right (+2). Tree 1 (two
+    levels, walked first): x1 <= 0.5 left, NaN left too; then x0 <= -1 left (+10), else and
+    right of the root +20 (one shared leaf, fine for a walk)."""
+    trees = {
+        "gb_left": np.array([1, -1, -1, 4, 5, -1, -1]),
+        "gb_right": np.array([2, -1, -1, 6, 6, -1, -1]),
+        "gb_feature": np.array([0, 0, 0, 1, 0, 0, 0]),
+        "gb_threshold": np.array([np.inf, 0, 0, 0.5, -1.0, 0, 0]),
+        "gb_missing_left": np.array([False, False, False, True, False, False, False]),
+        "gb_value": np.array([0, 1, 2, 0, 0, 10, 20]),
+        "gb_roots": np.array([0, 3]),
+        "gb_baseline": np.array([0.5, 2.0]),
+    }
+    X = np.array([[-2.0, 0.0], [np.nan, np.nan], [0.0, 1.0], [np.inf, np.nan], [-np.inf, 0.5]])
+    want = 0.5 + np.array([1 + 10, 2 + 20, 1 + 20, 1 + 20, 1 + 10])
+    np.testing.assert_array_equal(boosting_decision(trees, X), want)
 
 
 def test_boosting_refuses_wrong_width_and_handles_one_class() -> None:

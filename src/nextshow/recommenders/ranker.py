@@ -60,7 +60,12 @@ from nextshow.recommenders.base import (
     top_n,
     top_n_rows,
 )
-from nextshow.recommenders.boosting import BOOSTING_KEYS, boosting_decision, fit_boosting
+from nextshow.recommenders.boosting import (
+    BOOSTING_KEYS,
+    boosting_decision,
+    compile_forest,
+    fit_boosting,
+)
 from nextshow.recommenders.discovery import interleave_ordered, pick_scores
 from nextshow.recommenders.item_similarity import contributions, dense_scores
 from nextshow.recommenders.kinds import register
@@ -291,6 +296,7 @@ class Ranker(Recommender):
             min_samples_leaf=self.min_samples_leaf,
             l2=self.l2,
         )
+        self._forest = compile_forest(self.trees_)
         self._fit_features(likes, metadata, timestamps)  # serve with features of every like
 
     # ---------------------------------------------------------------- scoring
@@ -341,7 +347,7 @@ class Ranker(Recommender):
         """The trees' P(liked) of every (person, candidate) row of X, times the week's prior."""
         flat = np.concatenate(cands) if cands else np.zeros(0, dtype=np.int64)
         return with_prior(
-            _sigmoid(boosting_decision(self.trees_, X)), self._window[flat], self.prior
+            _sigmoid(boosting_decision(self._forest, X)), self._window[flat], self.prior
         )
 
     def _popularity_share(self, liked: np.ndarray, shows: np.ndarray) -> np.ndarray:
@@ -404,6 +410,7 @@ class Ranker(Recommender):
 
     def _set_state(self, arrays: Mapping[str, Any]) -> None:
         self.trees_ = {key: np.asarray(arrays[key]) for key in BOOSTING_KEYS}
+        self._forest = compile_forest(self.trees_)
         self.walk_ = sp.csr_matrix(arrays["walk"])
         self.cosine_ = sp.csr_matrix(arrays["cosine"])
         self.shows_ = np.asarray(arrays["show_features"], dtype=np.float64)
