@@ -370,6 +370,19 @@ def _assert_scored_as_before(model, liked_lists: list[np.ndarray]) -> None:
     rows = liked_rows(liked_lists, model.n_shows_)
     cands, proba, (scores, is_pick) = _scored_as_before(model, rows)
     got = model._interleaved(rows)
+    # the cosine features as scipy computes them: the product, the largest of the liked rows
+    _, X = model._pairs(rows)
+    person = np.repeat(np.arange(len(cands)), [len(c) for c in cands])
+    flat = np.concatenate(cands)
+    summed = (rows @ model.cosine_).toarray()
+    np.testing.assert_array_equal(X[:, FEATURES.index("cosine_sum")], summed[person, flat])
+    largest = np.array(
+        [
+            model.cosine_[liked].toarray().max(axis=0) if len(liked) else np.zeros(rows.shape[1])
+            for liked in liked_lists
+        ]
+    )
+    np.testing.assert_array_equal(X[:, FEATURES.index("cosine_max")], largest[person, flat])
     for mine, theirs in zip(got.cands, cands, strict=True):
         np.testing.assert_array_equal(mine, theirs)
     np.testing.assert_array_equal(got.proba, proba)
