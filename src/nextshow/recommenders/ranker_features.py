@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from nextshow.recommenders.base import ShowMetadata
+from nextshow.recommenders.selection import stored_entries
 from nextshow.recommenders.similarity import (
     DAY,
     decay_weights,
@@ -178,19 +179,6 @@ def pair_features(
     )
 
 
-def _stored_entries(
-    matrix: sp.csr_matrix, rows: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every stored entry of ``matrix[rows]`` in order, as (position in ``rows``, column,
-    value): the row selection without building a scipy matrix (its overhead is most of the
-    cost for one person's few liked shows)."""
-    start = matrix.indptr[rows]
-    lengths = matrix.indptr[rows + 1] - start
-    which = np.repeat(np.arange(len(rows)), lengths)
-    at = np.arange(int(lengths.sum())) + np.repeat(start - (np.cumsum(lengths) - lengths), lengths)
-    return which, matrix.indices[at], matrix.data[at]
-
-
 def _liked_show_ties(
     rows: sp.csr_matrix,
     person: np.ndarray,
@@ -215,7 +203,7 @@ def _liked_show_ties(
         # largest entry (cosines of likes are never negative: a show no row holds stays 0).
         liked = slice(rows.indptr[lo], rows.indptr[hi])
         owner = np.repeat(np.arange(hi - lo), np.diff(rows.indptr[lo : hi + 1]))
-        which, shows, values = _stored_entries(cosine, rows.indices[liked])
+        which, shows, values = stored_entries(cosine, rows.indices[liked])
         entry = owner[which] * n_shows + shows
         size = (hi - lo) * n_shows
         weights = rows.data[liked][which] * values
