@@ -14,7 +14,7 @@ from nextshow.recommenders.boosting import (
     export_boosting,
     fit_boosting,
 )
-from nextshow.recommenders.discovery import interleave, with_discoveries
+from nextshow.recommenders.discovery import GUARD, interleave
 from nextshow.recommenders.item_similarity import dense_scores
 from nextshow.recommenders.ranker import with_prior
 from nextshow.recommenders.ranker_features import (
@@ -26,6 +26,7 @@ from nextshow.recommenders.ranker_features import (
     pair_features,
     show_features,
 )
+from nextshow.recommenders.similarity import normalise_candidates
 from tests.recommenders.conftest import DAY, DAY0, TINY_PARAMS
 
 
@@ -335,7 +336,8 @@ def test_interleave_sorts_only_the_picks_and_equals_the_full_sort() -> None:
 
 def _scored_as_before(model, rows: sp.csr_matrix) -> tuple[list[np.ndarray], np.ndarray, tuple]:
     """The ranker's candidates and interleaved lists as first written: the popularity generator
-    by top_n and a column slice of the rows, the head a full matrix through with_discoveries."""
+    by top_n and a column slice of the rows, the head and the picks full matrices, both ranked
+    by a full sort."""
     shows = model.shows_
     n_shows = rows.shape[1]
     walk = dense_scores(rows, model.walk_)
@@ -362,8 +364,11 @@ def _scored_as_before(model, rows: sp.csr_matrix) -> tuple[list[np.ndarray], np.
     for i, cand in enumerate(cands):
         head[i, cand] = 2.0 + proba[start : start + len(cand)]
         start += len(cand)
-    lists = with_discoveries(head, walk, recent, rows, period=model.period, taste=model.taste)
-    return cands, proba, lists
+    reach = normalise_candidates(walk, rows, "max")
+    picks = np.where(reach > 0, reach**model.taste, 0.0) * recent[np.newaxis, :]
+    liked = rows.nonzero()
+    head[liked], picks[liked] = -np.inf, -np.inf
+    return cands, proba, _interleave_by_sorting(head, picks, model.period, GUARD)
 
 
 def _assert_scored_as_before(model, liked_lists: list[np.ndarray]) -> None:

@@ -80,7 +80,9 @@ def pick_scores(
     walk score (scaled to the best unliked show) to the power ``taste``, times the show's
     recent ``popularity``; zero where the walk does not reach, -inf on liked shows."""
     reach = normalise_candidates(walk, rows, "max")
-    picks = np.where(reach > 0, reach**taste, 0.0) * popularity[np.newaxis, :]
+    picks = np.zeros(reach.shape)
+    reached = np.nonzero(reach > 0)  # the power only where the walk reaches: a few hundred shows
+    picks[reached] = reach[reached] ** taste * popularity[reached[1]]
     picks[stored_cells(rows)] = -np.inf
     return picks
 
