@@ -116,6 +116,12 @@ def test_csr_arrays_read_as_scipy_selects() -> None:
     np.testing.assert_array_equal(which, np.repeat(np.arange(4), np.diff(picked.indptr)))
     np.testing.assert_array_equal(column, picked.indices)
     np.testing.assert_array_equal(value, picked.data)
+    many = np.resize(liked, 100)  # past FEW_ROWS: scipy's selection, the same entries
+    which, column, value = stored_entries(S, many)
+    picked = S[many]
+    np.testing.assert_array_equal(which, np.repeat(np.arange(100), np.diff(picked.indptr)))
+    np.testing.assert_array_equal(column, picked.indices)
+    np.testing.assert_array_equal(value, picked.data)
     shows = np.array([1, 4, 5, 1, 2])
     want = S[liked][:, shows].toarray()
     assert want[1, 0] == 0.75  # the duplicate is summed

@@ -204,9 +204,9 @@ def _liked_show_ties(
         liked = slice(rows.indptr[lo], rows.indptr[hi])
         owner = np.repeat(np.arange(hi - lo), np.diff(rows.indptr[lo : hi + 1]))
         which, shows, values = stored_entries(cosine, rows.indices[liked])
+        weights = rows.data[liked][which] * values
         entry = owner[which] * n_shows + shows
         size = (hi - lo) * n_shows
-        weights = rows.data[liked][which] * values
         cos_sum[at] = np.bincount(entry, weights=weights, minlength=size)[cell]
         largest = np.zeros(size)
         np.maximum.at(largest, entry, values)

@@ -13,6 +13,7 @@ import scipy.sparse as sp
 
 MAX_BECAUSE = 3
 SCORE_BLOCK = 1 << 21  # dense scores per block of top_n_batch (16 MB of float64)
+FEW_ROWS = 64  # rows stored_entries reads from the CSR arrays itself
 
 
 def liked_rows(liked_lists: Sequence[Sequence[int] | np.ndarray], n_shows: int) -> sp.csr_matrix:
@@ -37,8 +38,13 @@ def stored_entries(
     matrix: sp.csr_matrix, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every stored entry of ``matrix[rows]`` in order, as (position in ``rows``, column,
-    value): the row selection without building a scipy matrix (its overhead is most of the
-    cost for one request's few liked shows)."""
+    value). A few rows (a request's liked shows) are read from the CSR arrays: scipy's row
+    selection costs more in overhead than in work there. Many (a training block's) go through
+    scipy, which gathers them without the index arrays this needs per entry."""
+    if len(rows) > FEW_ROWS:
+        picked = matrix[rows]
+        which = np.repeat(np.arange(len(rows)), np.diff(picked.indptr))
+        return which, picked.indices, picked.data
     start = matrix.indptr[rows]
     lengths = matrix.indptr[rows + 1] - start
     which = np.repeat(np.arange(len(rows)), lengths)
