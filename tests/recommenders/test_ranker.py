@@ -7,21 +7,26 @@ import pytest
 import scipy.sparse as sp
 
 from nextshow.recommenders import boosting, create
-from nextshow.recommenders.base import liked_rows
+from nextshow.recommenders.base import liked_rows, top_n, top_n_rows
 from nextshow.recommenders.boosting import (
     boosting_decision,
     constant_boosting,
     export_boosting,
     fit_boosting,
 )
+from nextshow.recommenders.discovery import GUARD, interleave
+from nextshow.recommenders.item_similarity import dense_scores
 from nextshow.recommenders.ranker import with_prior
 from nextshow.recommenders.ranker_features import (
     FEATURES,
+    RECENT_COLUMN,
     SHOW_FEATURES,
     WINDOW_COLUMN,
     nanmean_rows,
+    pair_features,
     show_features,
 )
+from nextshow.recommenders.similarity import normalise_candidates
 from tests.recommenders.conftest import DAY, DAY0, TINY_PARAMS
 
 
@@ -37,10 +42,30 @@ def test_boosting_arrays_predict_like_sklearn_with_missing_values(monkeypatch) -
     X_new[rng.random(X_new.shape) < 0.15] = np.nan
     got = boosting_decision(export_boosting(model), X_new)
     np.testing.assert_allclose(got, model.decision_function(X_new), rtol=0, atol=1e-12)
-    # any batch of rows gives the same numbers, and so do blocks of rows
+    # any batch of rows gives the same numbers, one row alone too, and so do blocks of rows
     np.testing.assert_array_equal(boosting_decision(export_boosting(model), X_new[:7]), got[:7])
+    np.testing.assert_array_equal(boosting_decision(export_boosting(model), X_new[3:4]), got[3:4])
     monkeypatch.setattr(boosting, "PAIRS_PER_BLOCK", 12 * 7)  # 12 trees: blocks of 7 rows
     np.testing.assert_array_equal(boosting_decision(export_boosting(model), X_new), got)
+
+
+def test_boosting_sends_missing_values_to_the_learned_side_by_hand() -> None:
+    """Tree 0 (the saved first, one level): x0 <= inf left (+1), NaN right (+2). Tree 1 (two
+    levels, walked first): x1 <= 0.5 left, NaN left too; then x0 <= -1 left (+10), else and
+    right of the root +20 (one shared leaf, fine for a walk)."""
+    trees = {
+        "gb_left": np.array([1, -1, -1, 4, 5, -1, -1]),
+        "gb_right": np.array([2, -1, -1, 6, 6, -1, -1]),
+        "gb_feature": np.array([0, 0, 0, 1, 0, 0, 0]),
+        "gb_threshold": np.array([np.inf, 0, 0, 0.5, -1.0, 0, 0]),
+        "gb_missing_left": np.array([False, False, False, True, False, False, False]),
+        "gb_value": np.array([0, 1, 2, 0, 0, 10, 20]),
+        "gb_roots": np.array([0, 3]),
+        "gb_baseline": np.array([0.5, 2.0]),
+    }
+    X = np.array([[-2.0, 0.0], [np.nan, np.nan], [0.0, 1.0], [np.inf, np.nan], [-np.inf, 0.5]])
+    want = 0.5 + np.array([1 + 10, 2 + 20, 1 + 20, 1 + 20, 1 + 10])
+    np.testing.assert_array_equal(boosting_decision(trees, X), want)
 
 
 def test_boosting_refuses_wrong_width_and_handles_one_class() -> None:
@@ -276,3 +301,128 @@ def test_a_ranker_saved_before_picks_and_prior_is_served_as_it_was(tmp_path, tin
     assert not model._interleaved(liked_rows([[0]], 8)).is_pick.any()
     fresh = Ranker.from_artifact(art, tmp_path / "m")  # a new artifact keeps its own values
     assert (fresh.period, fresh.prior) == (art.params["period"], art.params["prior"])
+
+
+def _interleave_by_sorting(
+    head: np.ndarray, picks: np.ndarray, period: int, guard: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The definition interleave keeps: both lists ranked by a full stable sort of every show."""
+
+    def ranks(scores: np.ndarray) -> np.ndarray:
+        order = np.argsort(-scores, axis=1, kind="stable")
+        out = np.empty_like(order)
+        np.put_along_axis(out, order, np.arange(scores.shape[1])[np.newaxis, :], axis=1)
+        return out
+
+    head_rank = ranks(head)
+    head_place = head_rank + head_rank // (period - 1)
+    candidates = np.where(head_rank < guard, -np.inf, picks)
+    pick_place = (ranks(candidates) + 1) * period - 1
+    is_pick = np.isfinite(candidates) & (candidates > 0) & (pick_place < head_place)
+    return 1.0 / (1.0 + np.where(is_pick, pick_place, head_place)), is_pick
+
+
+def test_interleave_sorts_only_the_picks_and_equals_the_full_sort() -> None:
+    """Tied head and pick scores, zero and negative picks, -inf (liked) shows in both."""
+    rng = np.random.default_rng(42)
+    head = rng.integers(0, 6, size=(40, 90)).astype(np.float64)
+    picks = rng.integers(-1, 4, size=(40, 90)).astype(np.float64)
+    liked = rng.random(head.shape) < 0.1
+    head[liked], picks[liked] = -np.inf, -np.inf
+    for period, guard in ((2, 0), (3, 5), (10, 50), (1000, 0)):
+        got = interleave(head, picks, period, guard)
+        want = _interleave_by_sorting(head, picks, period, guard)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+
+
+def _scored_as_before(model, rows: sp.csr_matrix) -> tuple[list[np.ndarray], np.ndarray, tuple]:
+    """The ranker's candidates and interleaved lists as first written: the popularity generator
+    by top_n and a column slice of the rows, the head and the picks full matrices, both ranked
+    by a full sort."""
+    shows = model.shows_
+    n_shows = rows.shape[1]
+    walk = dense_scores(rows, model.walk_)
+    recent_key = shows[:, RECENT_COLUMN] + 1e-6 * shows[:, 0]
+    popular = top_n(recent_key, model.n_candidates + int(np.diff(rows.indptr).max(initial=0)))
+    unliked = rows[:, popular].toarray() == 0
+    unliked &= np.cumsum(unliked, axis=1) <= model.n_candidates
+    personal = np.array(walk)
+    personal[rows.nonzero()] = -np.inf
+    personal[personal <= 0] = -np.inf
+    walked = top_n_rows(personal, model.n_candidates, overwrite=True)
+    who_p, at_p = np.nonzero(unliked)
+    who_w, at_w = np.nonzero(walked >= 0)
+    pairs = np.unique(
+        np.concatenate([who_p * n_shows + popular[at_p], who_w * n_shows + walked[who_w, at_w]])
+    )
+    person, show = np.divmod(pairs, n_shows)
+    cands = np.split(show, np.searchsorted(person, np.arange(1, rows.shape[0])))
+    X = pair_features(rows, cands, walk, model.cosine_, shows, model.genres_)
+    proba = model._weighed(cands, X)
+    recent = np.exp(shows[:, RECENT_COLUMN])
+    head = np.tile(0.999 * recent, (rows.shape[0], 1))
+    start = 0
+    for i, cand in enumerate(cands):
+        head[i, cand] = 2.0 + proba[start : start + len(cand)]
+        start += len(cand)
+    reach = normalise_candidates(walk, rows, "max")
+    picks = np.where(reach > 0, reach**model.taste, 0.0) * recent[np.newaxis, :]
+    liked = rows.nonzero()
+    head[liked], picks[liked] = -np.inf, -np.inf
+    return cands, proba, _interleave_by_sorting(head, picks, model.period, GUARD)
+
+
+def _assert_scored_as_before(model, liked_lists: list[np.ndarray]) -> None:
+    rows = liked_rows(liked_lists, model.n_shows_)
+    cands, proba, (scores, is_pick) = _scored_as_before(model, rows)
+    got = model._interleaved(rows)
+    # the cosine features as scipy computes them: the product, the largest of the liked rows
+    _, X = model._pairs(rows)
+    person = np.repeat(np.arange(len(cands)), [len(c) for c in cands])
+    flat = np.concatenate(cands)
+    summed = (rows @ model.cosine_).toarray()
+    np.testing.assert_array_equal(X[:, FEATURES.index("cosine_sum")], summed[person, flat])
+    largest = np.array(
+        [
+            model.cosine_[liked].toarray().max(axis=0) if len(liked) else np.zeros(rows.shape[1])
+            for liked in liked_lists
+        ]
+    )
+    np.testing.assert_array_equal(X[:, FEATURES.index("cosine_max")], largest[person, flat])
+    for mine, theirs in zip(got.cands, cands, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    np.testing.assert_array_equal(got.proba, proba)
+    np.testing.assert_array_equal(got.scores, scores)
+    np.testing.assert_array_equal(got.is_pick, is_pick)
+    for i, liked in enumerate(liked_lists[:5]):  # each person alone: the same row
+        alone = model._interleaved(liked_rows([liked], model.n_shows_))
+        np.testing.assert_array_equal(alone.cands[0], cands[i])
+        np.testing.assert_array_equal(alone.scores[0], scores[i])
+        np.testing.assert_array_equal(alone.is_pick[0], is_pick[i])
+    # one person alone gets the same list, reasons and shares as in any batch
+    for liked, batch in zip(
+        liked_lists[:5], model.recommend_batch(liked_lists[:5], n=12), strict=True
+    ):
+        assert model.recommend(liked, n=12) == batch
+
+
+def test_ranker_serving_path_equals_the_full_sort_on_tiny_data(tiny, metadata) -> None:
+    likes, stamps = tiny
+    model = create("ranker", **TINY_PARAMS["ranker"], period=3).fit(likes, metadata, stamps)
+    _assert_scored_as_before(model, [np.array(row) for row in [[0], [1, 4], [2, 3, 7], []]])
+
+
+def test_ranker_serving_path_equals_the_full_sort_on_synthetic_data() -> None:
+    """A seeded synthetic set of 300 shows; people who liked 1 to 8 shows, popular and not."""
+    from nextshow.synthetic import generate
+
+    data = generate(n_ratings=20_000, n_users=3_000, n_shows=300)
+    likes, stamps = data.likes()
+    model = create("ranker", max_iter=20, n_users=500).fit(likes, data.metadata(), stamps)
+    rng = np.random.default_rng(42)
+    liked_lists = [
+        np.sort(rng.choice(300, size=int(rng.integers(1, 9)), replace=False)) for _ in range(60)
+    ]
+    _assert_scored_as_before(model, liked_lists)
+    assert model._interleaved(liked_rows(liked_lists, 300)).is_pick.any()  # picks are exercised

@@ -93,3 +93,37 @@ def test_normalise_candidates_ignores_liked_shows() -> None:
         normalise_candidates(scores, liked, "max"), [[0.5, 0, 1], [0.25, 0.5, 1]]
     )
     np.testing.assert_allclose(normalise_candidates(scores, liked, "minmax")[0], [0, 0, 1])
+
+
+def test_csr_arrays_read_as_scipy_selects() -> None:
+    """stored_cells / stored_entries / contributions against scipy's nonzero, row selection and
+    S[liked][:, shows], on a CSR as scipy keeps it when built from arrays: a duplicate entry
+    (row 0, column 1), an explicit zero, an empty row, unsorted columns; liked rows repeated,
+    shows repeated and never reached."""
+    from nextshow.recommenders.item_similarity import contributions
+    from nextshow.recommenders.selection import stored_cells, stored_entries
+
+    data = np.array([0.5, 0.0, 0.25, 1.0, 2.0, 0.125, 3.0])
+    indices = np.array([1, 3, 1, 0, 5, 5, 2])
+    S = sp.csr_matrix((data, indices, np.array([0, 3, 3, 5, 7])), shape=(4, 6))
+    r, c = stored_cells(S)
+    want_r, want_c = S.nonzero()
+    np.testing.assert_array_equal(r, want_r)
+    np.testing.assert_array_equal(c, want_c)
+    liked = np.array([3, 0, 1, 0])
+    which, column, value = stored_entries(S, liked)
+    picked = S[liked]
+    np.testing.assert_array_equal(which, np.repeat(np.arange(4), np.diff(picked.indptr)))
+    np.testing.assert_array_equal(column, picked.indices)
+    np.testing.assert_array_equal(value, picked.data)
+    many = np.resize(liked, 100)  # past FEW_ROWS: scipy's selection, the same entries
+    which, column, value = stored_entries(S, many)
+    picked = S[many]
+    np.testing.assert_array_equal(which, np.repeat(np.arange(100), np.diff(picked.indptr)))
+    np.testing.assert_array_equal(column, picked.indices)
+    np.testing.assert_array_equal(value, picked.data)
+    shows = np.array([1, 4, 5, 1, 2])
+    want = S[liked][:, shows].toarray()
+    assert want[1, 0] == 0.75  # the duplicate is summed
+    np.testing.assert_array_equal(contributions(S, liked, shows), want)
+    np.testing.assert_array_equal(contributions(S.toarray(), liked, shows), want)

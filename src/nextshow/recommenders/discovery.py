@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from nextshow.recommenders.selection import stored_cells
 from nextshow.recommenders.similarity import normalise_candidates
 
 # The head's first shows, never spent on a pick slot: a pick the head shows earlier anyway would
@@ -25,12 +26,31 @@ from nextshow.recommenders.similarity import normalise_candidates
 GUARD = 50
 
 
-def _ranks(scores: np.ndarray) -> np.ndarray:
-    """Each row's 0-based rank of every show, best first, ties by the lower show index."""
-    order = np.argsort(-scores, axis=1, kind="stable")
-    ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.arange(scores.shape[1])[np.newaxis, :], axis=1)
-    return ranks
+def interleave_ordered(
+    order: np.ndarray, picks: np.ndarray, period: int, guard: int = GUARD
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`interleave` of one list whose head order is known: ``order`` holds every show,
+    the head's best first (ties by the lower show, shows not to offer last), ``picks`` the
+    list's pick scores (shows not to offer at -inf). Returns the scores ``1 / (1 + place)`` and
+    where a show's place is a pick slot.
+
+    Only the shows with a positive pick score are sorted (a caller that knows the head's order
+    without a sort, as the ranker does, never sorts the whole catalogue): they rank first among
+    the picks, and only they can take a pick slot.
+    """
+    if period < 2:
+        raise ValueError(f"period must be at least 2, got {period}")
+    head_rank = np.empty(len(order), dtype=np.int64)
+    head_rank[order] = np.arange(len(order))
+    place = head_rank + head_rank // (period - 1)
+    ranked = np.flatnonzero((picks > 0) & (head_rank >= guard))  # the guard takes no pick
+    ranked = ranked[np.argsort(-picks[ranked], kind="stable")]
+    pick_place = (np.arange(1, len(ranked) + 1)) * period - 1
+    won = np.isfinite(picks[ranked]) & (pick_place < place[ranked])
+    is_pick = np.zeros(len(order), dtype=bool)
+    is_pick[ranked[won]] = True
+    place[ranked[won]] = pick_place[won]
+    return 1.0 / (1.0 + place), is_pick
 
 
 def interleave(
@@ -45,13 +65,26 @@ def interleave(
     """
     if period < 2:
         raise ValueError(f"period must be at least 2, got {period}")
-    head_rank = _ranks(head)
-    head_place = head_rank + head_rank // (period - 1)
-    candidates = np.where(head_rank < guard, -np.inf, picks)
-    pick_place = (_ranks(candidates) + 1) * period - 1
-    is_pick = np.isfinite(candidates) & (candidates > 0) & (pick_place < head_place)
-    place = np.where(is_pick, pick_place, head_place)
-    return 1.0 / (1.0 + place), is_pick
+    scores = np.empty(head.shape)
+    is_pick = np.empty(head.shape, dtype=bool)
+    for i in range(head.shape[0]):
+        order = np.argsort(-head[i], kind="stable")
+        scores[i], is_pick[i] = interleave_ordered(order, picks[i], period, guard)
+    return scores, is_pick
+
+
+def pick_scores(
+    walk: np.ndarray, popularity: np.ndarray, rows: sp.csr_matrix, taste: float
+) -> np.ndarray:
+    """Personal pick scores (rows x shows) of the people whose liked shows are ``rows``: the
+    walk score (scaled to the best unliked show) to the power ``taste``, times the show's
+    recent ``popularity``; zero where the walk does not reach, -inf on liked shows."""
+    reach = normalise_candidates(walk, rows, "max")
+    picks = np.zeros(reach.shape)
+    reached = np.nonzero(reach > 0)  # the power only where the walk reaches: a few hundred shows
+    picks[reached] = reach[reached] ** taste * popularity[reached[1]]
+    picks[stored_cells(rows)] = -np.inf
+    return picks
 
 
 def with_discoveries(
@@ -67,10 +100,6 @@ def with_discoveries(
     liked shows are ``rows``: a pick's score is the person's walk score (``rows @ walk``, scaled
     to the best unliked show) to the power ``taste``, times the show's recent ``popularity``.
     Only shows the walk reaches are picks; liked shows take no place in either list."""
-    reach = normalise_candidates(walk, rows, "max")
-    picks = np.where(reach > 0, reach**taste, 0.0) * popularity[np.newaxis, :]
     head = np.array(head, dtype=np.float64)
-    liked = rows.nonzero()
-    head[liked] = -np.inf
-    picks[liked] = -np.inf
-    return interleave(head, picks, period)
+    head[stored_cells(rows)] = -np.inf
+    return interleave(head, pick_scores(walk, popularity, rows, taste), period)

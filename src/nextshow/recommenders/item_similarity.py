@@ -20,6 +20,7 @@ from nextshow.recommenders.base import (
     liked_rows,
     top_contributors,
 )
+from nextshow.recommenders.selection import stored_entries
 
 
 def dense_scores(rows: sp.csr_matrix, S: np.ndarray | sp.csr_matrix) -> np.ndarray:
@@ -37,9 +38,22 @@ def dense_scores(rows: sp.csr_matrix, S: np.ndarray | sp.csr_matrix) -> np.ndarr
 def contributions(
     S: np.ndarray | sp.csr_matrix, liked: np.ndarray, shows: np.ndarray
 ) -> np.ndarray:
-    """``S[liked][:, shows]`` dense: how much each liked show adds to each candidate's score."""
-    block = S[liked][:, shows]
-    return block.toarray() if sp.issparse(block) else np.asarray(block)
+    """``S[liked][:, shows]`` dense: how much each liked show adds to each candidate's score.
+
+    A CSR ``S`` is read from its arrays (scipy's two fancy selections cost ~0.1 ms a request):
+    the liked rows' stored entries in the shows' columns, added up in stored order as
+    ``toarray`` adds them.
+    """
+    if not sp.issparse(S) or S.format != "csr" or len(shows) == 0:
+        block = S[liked][:, shows]
+        return block.toarray() if sp.issparse(block) else np.asarray(block)
+    columns, back = np.unique(shows, return_inverse=True)
+    which, column, value = stored_entries(S, np.asarray(liked, dtype=np.int64))
+    at = np.minimum(np.searchsorted(columns, column), len(columns) - 1)
+    hit = columns[at] == column
+    out = np.zeros((len(liked), len(columns)), dtype=S.dtype)
+    np.add.at(out, (which[hit], at[hit]), value[hit])
+    return out[:, back]
 
 
 class ItemSimilarityRecommender(Recommender):

@@ -60,8 +60,13 @@ from nextshow.recommenders.base import (
     top_n,
     top_n_rows,
 )
-from nextshow.recommenders.boosting import BOOSTING_KEYS, boosting_decision, fit_boosting
-from nextshow.recommenders.discovery import with_discoveries
+from nextshow.recommenders.boosting import (
+    BOOSTING_KEYS,
+    boosting_decision,
+    compile_forest,
+    fit_boosting,
+)
+from nextshow.recommenders.discovery import interleave_ordered, pick_scores
 from nextshow.recommenders.item_similarity import contributions, dense_scores
 from nextshow.recommenders.kinds import register
 from nextshow.recommenders.params import Param
@@ -73,6 +78,7 @@ from nextshow.recommenders.ranker_features import (
     pair_features,
     show_features,
 )
+from nextshow.recommenders.selection import stored_cells
 from nextshow.recommenders.similarity import cosine_similarity, rp3beta_similarity, top_k_per_row
 
 LABEL_SPLITS = ("global-time", "user-time", "random")
@@ -179,6 +185,22 @@ class Ranker(Recommender):
         self.cosine_ = top_k_per_row(cosine_similarity(likes, self.shrink), self.k)
         self.shows_ = show_features(likes, timestamps, metadata)
         self.genres_ = genre_matrix(metadata, likes.shape[1])
+        self._derive()
+
+    def _derive(self) -> None:
+        """What every request would otherwise recompute from the show features (once per fit or
+        load), then :meth:`_forget`."""
+        shows = self.shows_
+        n_shows = shows.shape[0]
+        # exp of a log ratio to the top show: (1 + likes) / (1 + the top show's likes), in (0, 1].
+        self._recent = np.exp(shows[:, RECENT_COLUMN])
+        self._window = np.exp(shows[:, WINDOW_COLUMN])
+        # The popularity generator's order: recent likes first, all-time likes break ties (both
+        # logs relative to the top show); its first m shows are top_n(..., m).
+        self._popular = top_n(shows[:, RECENT_COLUMN] + 1e-6 * shows[:, 0], n_shows)
+        # The head's order of every show that is not a candidate (score 0.999 x recent).
+        self._by_recent = np.argsort(-(0.999 * self._recent), kind="stable")
+        self._by_likes = top_n(shows[:, 0], n_shows)  # the crowd's likes, most liked first
         self._forget()
 
     def _forget(self) -> None:
@@ -191,15 +213,18 @@ class Ranker(Recommender):
 
         All people at once (training asks for ~10^4 people's candidates at a time)."""
         n_people, n_shows = rows.shape
-        # Recent likes first, all-time likes break ties (both logs relative to the top show).
-        recent = self.shows_[:, RECENT_COLUMN] + 1e-6 * self.shows_[:, 0]
-        popular = top_n(recent, self.n_candidates + int(np.diff(rows.indptr).max(initial=0)))
+        popular = self._popular[: self.n_candidates + int(np.diff(rows.indptr).max(initial=0))]
         # The first n_candidates popular shows each person has not liked (the same for any
         # batch the person is in).
-        unliked = rows[:, popular].toarray() == 0
+        who, what = stored_cells(rows)
+        at = np.full(n_shows, -1)
+        at[popular] = np.arange(len(popular))
+        seen = at[what] >= 0
+        unliked = np.ones((n_people, len(popular)), dtype=bool)
+        unliked[who[seen], at[what[seen]]] = False
         unliked &= np.cumsum(unliked, axis=1) <= self.n_candidates
         personal = np.array(walk, dtype=np.float64)
-        personal[rows.nonzero()] = -np.inf
+        personal[who, what] = -np.inf
         personal[personal <= 0] = -np.inf  # a walk that never reaches a show proposes nothing
         walked = top_n_rows(personal, self.n_candidates, overwrite=True)  # -1: no more
         who_p, at_p = np.nonzero(unliked)
@@ -271,6 +296,7 @@ class Ranker(Recommender):
             min_samples_leaf=self.min_samples_leaf,
             l2=self.l2,
         )
+        self._forest = compile_forest(self.trees_)
         self._fit_features(likes, metadata, timestamps)  # serve with features of every like
 
     # ---------------------------------------------------------------- scoring
@@ -285,29 +311,44 @@ class Ranker(Recommender):
         return self._interleaved(rows).scores
 
     def _interleaved(self, rows: sp.csr_matrix) -> _Scored:
-        """The trees' order with a personal pick every ``period`` places, and which are picks."""
-        # Candidates score 2 + P(liked) x the week's prior; every other show keeps the popularity
-        # order below 1. exp of a log ratio to the top show: (1 + likes) / (1 + the top show's
-        # likes), in (0, 1].
-        recent = np.exp(self.shows_[:, RECENT_COLUMN])
-        head = np.tile(0.999 * recent, (rows.shape[0], 1))
+        """The trees' order with a personal pick every ``period`` places, and which are picks.
+
+        The head (``with_discoveries``' head, without its sort): candidates score 2 + P(liked) x
+        the week's prior, every other show keeps the popularity order below 1 (0.999 x recent),
+        liked shows come last. So each person's head order is their candidates by score, then
+        the model's fixed popularity order without them: no sort of the whole catalogue.
+        """
         walk = dense_scores(rows, self.walk_)
         cands, X = self._pairs(rows, walk)
         proba = self._weighed(cands, X)
+        picks = pick_scores(walk, self._recent, rows, self.taste)
+        who, what = stored_cells(rows)
+        liked = np.split(what, np.searchsorted(who, np.arange(1, rows.shape[0])))
+        scores = np.empty(rows.shape)
+        is_pick = np.empty(rows.shape, dtype=bool)
         start = 0
         for i, cand in enumerate(cands):
-            head[i, cand] = 2.0 + proba[start : start + len(cand)]
+            mine = proba[start : start + len(cand)]
             start += len(cand)
-        scores, is_pick = with_discoveries(
-            head, walk, recent, rows, period=self.period, taste=self.taste
-        )
+            order = self._head_order(cand, mine, np.sort(liked[i]))
+            scores[i], is_pick[i] = interleave_ordered(order, picks[i], self.period)
         return _Scored(scores, is_pick, cands, proba)
+
+    def _head_order(self, cand: np.ndarray, proba: np.ndarray, liked: np.ndarray) -> np.ndarray:
+        """Every show in one person's head order: the candidates (sorted, never liked) by
+        2 + ``proba`` (ties by the lower show), the rest by popularity, the liked shows last."""
+        drop = np.zeros(len(self._by_recent), dtype=bool)
+        drop[cand] = True
+        drop[liked] = True
+        best = cand[np.argsort(-(2.0 + proba), kind="stable")]
+        return np.concatenate([best, self._by_recent[~drop[self._by_recent]], liked])
 
     def _weighed(self, cands: list[np.ndarray], X: np.ndarray) -> np.ndarray:
         """The trees' P(liked) of every (person, candidate) row of X, times the week's prior."""
-        window = np.exp(self.shows_[:, WINDOW_COLUMN])
         flat = np.concatenate(cands) if cands else np.zeros(0, dtype=np.int64)
-        return with_prior(_sigmoid(boosting_decision(self.trees_, X)), window[flat], self.prior)
+        return with_prior(
+            _sigmoid(boosting_decision(self._forest, X)), self._window[flat], self.prior
+        )
 
     def _popularity_share(self, liked: np.ndarray, shows: np.ndarray) -> np.ndarray:
         """P(liked) for a mainstream person, as a share of this person's P(liked), at most 1.
@@ -341,7 +382,7 @@ class Ranker(Recommender):
         """The candidates and their P(liked) for someone who liked the ``n_liked`` most liked
         shows other than ``shows``. Few such people exist (one per list length, mostly), so
         each is scored once per loaded model."""
-        by_likes = top_n(self.shows_[:, 0], n_liked + len(shows))
+        by_likes = self._by_likes[: n_liked + len(shows)]
         crowd = np.sort(by_likes[~np.isin(by_likes, shows)][:n_liked])
         cache = self._crowds
         key = crowd.tobytes()
@@ -369,8 +410,9 @@ class Ranker(Recommender):
 
     def _set_state(self, arrays: Mapping[str, Any]) -> None:
         self.trees_ = {key: np.asarray(arrays[key]) for key in BOOSTING_KEYS}
+        self._forest = compile_forest(self.trees_)
         self.walk_ = sp.csr_matrix(arrays["walk"])
         self.cosine_ = sp.csr_matrix(arrays["cosine"])
         self.shows_ = np.asarray(arrays["show_features"], dtype=np.float64)
         self.genres_ = sp.csr_matrix(arrays["genres"])
-        self._forget()
+        self._derive()

@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from nextshow.recommenders.base import ShowMetadata
+from nextshow.recommenders.selection import stored_entries
 from nextshow.recommenders.similarity import (
     DAY,
     decay_weights,
@@ -190,26 +191,29 @@ def _liked_show_ties(
     n_people, n_shows = rows.shape
     cos_sum, cos_max = np.zeros(len(cand)), np.zeros(len(cand))
     overlap = np.full(len(cand), np.nan)
-    genre_count = np.asarray(genres.sum(axis=1)).ravel()
+    genre_count = genres @ np.ones(genres.shape[1])  # genres per show
     step = max(1, BLOCK_CELLS // max(1, n_shows))
     bounds = np.searchsorted(person, np.arange(0, n_people + step, step))
     for lo in range(0, n_people, step):
-        block = rows[lo : lo + step]
+        hi = min(lo + step, n_people)
         at = slice(bounds[lo // step], bounds[lo // step + 1])
-        p, c = person[at] - lo, cand[at]
-        cos_sum[at] = (block @ cosine).toarray()[p, c]
-        # The largest entry of every liked show's cosine row, per (person, show) of the block
-        # (cosines of likes are never negative, so a show no liked row holds stays at 0).
-        owner = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
-        liked_rows = cosine[block.indices]
-        largest = np.zeros((block.shape[0], n_shows))
-        np.maximum.at(
-            largest,
-            (np.repeat(owner, np.diff(liked_rows.indptr)), liked_rows.indices),
-            liked_rows.data,
-        )
-        cos_max[at] = largest[p, c]
+        cell = (person[at] - lo) * n_shows + cand[at]
+        # Every liked show's cosine row, per (person of the block, show): summed as the
+        # product block @ cosine sums them (liked show by liked show, in order), and their
+        # largest entry (cosines of likes are never negative: a show no row holds stays 0).
+        liked = slice(rows.indptr[lo], rows.indptr[hi])
+        owner = np.repeat(np.arange(hi - lo), np.diff(rows.indptr[lo : hi + 1]))
+        which, shows, values = stored_entries(cosine, rows.indices[liked])
+        weights = rows.data[liked][which] * values
+        entry = owner[which] * n_shows + shows
+        size = (hi - lo) * n_shows
+        cos_sum[at] = np.bincount(entry, weights=weights, minlength=size)[cell]
+        largest = np.zeros(size)
+        np.maximum.at(largest, entry, values)
+        cos_max[at] = largest[cell]
         if genres.shape[1]:
+            p, c = person[at] - lo, cand[at]
+            block = rows if (lo, hi) == (0, n_people) else rows[lo:hi]
             mine = ((block @ genres).toarray() > 0).astype(np.float64)  # people x genres
             hits = (genres @ mine.T)[c, p]  # shows x people: each show's genres they like
             overlap[at] = np.divide(

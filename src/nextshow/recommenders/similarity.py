@@ -11,6 +11,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import lapack
 
+from nextshow.recommenders.selection import stored_cells
+
 DAY = 86_400.0
 
 
@@ -189,7 +191,7 @@ def normalise_candidates(scores: np.ndarray, liked: sp.csr_matrix, how: str) -> 
     scale, and end at 0.
     """
     s = np.array(scores, dtype=np.float64)
-    r, c = liked.nonzero()
+    r, c = stored_cells(liked)
     if len(r):
         masked = s.copy()
         masked[r, c] = np.inf
