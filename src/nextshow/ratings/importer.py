@@ -9,10 +9,10 @@ of users not new in this batch are read, and one bulk upsert writes the new and 
 A batch is handled as columns (:class:`~nextshow.ratings.records.RatingColumns`): CSV blocks
 arrive parsed that way, rows of the other formats are turned into them.
 
-On PostgreSQL, whose server does most of the work in a process of its own, the file is parsed
-one batch ahead in a thread (:mod:`nextshow.prefetch`), so the client's parsing runs while the
-server writes, and a batch that shares no user with the one before it (and follows one that
-created no shows) is written on a second connection while that one is (see
+On PostgreSQL, whose server does most of the work in a process of its own, a CSV file is
+parsed one batch ahead in a thread (:mod:`nextshow.prefetch`), so the client's parsing runs
+while the server writes, and a batch that shares no user with the one before it (and follows
+one that created no shows) is written on a second connection while that one is (see
 :mod:`nextshow.ratings.overlap`): ids are still created in file order, commits happen in file
 order, a batch after a failed one is rolled back, so the stored result, the counts and the
 order of the rejects are those of writing the batches one by one. At most three batches are in
@@ -104,10 +104,13 @@ def import_ratings(
     stats = _BatchStats(source_stored=_has_users(sessions, source))
     bar = file_progress_bar(path, enabled=progress, desc=f"ratings {path.name}")
     items = iter_rating_blocks(path, fmt, items_path, size=batch_size, on_progress=bar.update)
-    # PostgreSQL: the next batch is parsed while this one is written, by the server mostly.
-    # SQLite writes in this process, releasing the GIL for each row it steps: a parse thread
-    # would hold it up at every step, for no gain (measured: the 100k import 0.2 s slower).
-    overlapped = _dialect(sessions) == "postgresql"
+    # PostgreSQL and CSV: the next batch is parsed while this one is written, by the server
+    # mostly. SQLite writes in this process, releasing the GIL for each row it steps: a parse
+    # thread would hold it up at every step, for no gain (the 100k import 0.2 s slower). The
+    # other formats are parsed a Python line at a time (the GIL held), and their files, sorted
+    # by user, give few batches that share no user with the one before: no gain either
+    # (MovieTweetings 100k on PostgreSQL 0.1-0.2 s slower), so both keep one thread.
+    overlapped = _dialect(sessions) == "postgresql" and fmt == "csv"
     parsed = _units(items, batch_size)
     with (
         summary.reporting(reports_dir, f"ratings-{path.name}"),
