@@ -340,8 +340,9 @@ def test_users_another_writer_created_during_an_import_are_found_not_new(store):
 # -------------------------------------------------------------------------- batch atomicity
 
 
-def _install_failing_trigger(store) -> None:
-    """Make the database itself refuse a rating of 4.5 (a real failure mid-batch)."""
+def _install_failing_trigger(store, pause: float = 0.0) -> None:
+    """Make the database itself refuse a rating of 4.5 (a real failure mid-batch); on
+    PostgreSQL after ``pause`` seconds (a slow failure, while another batch is written)."""
     with store.engine.begin() as conn:
         if store.backend == "sqlite":
             conn.execute(
@@ -354,7 +355,8 @@ def _install_failing_trigger(store) -> None:
             conn.execute(
                 text(
                     "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                    "IF NEW.rating = 4.5 THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$"
+                    f"IF NEW.rating = 4.5 THEN PERFORM pg_sleep({pause}); RAISE EXCEPTION 'boom'; "
+                    "END IF; RETURN NEW; END $$"
                 )
             )
             conn.execute(
@@ -365,13 +367,18 @@ def _install_failing_trigger(store) -> None:
             )
 
 
-def test_interrupted_import_leaves_only_whole_batches(store, tmp_path):
-    _install_failing_trigger(store)
+@pytest.mark.parametrize("shared", [False, True], ids=["own shows", "shared shows"])
+def test_interrupted_import_leaves_only_whole_batches(store, tmp_path, shared):
+    """Batch 2 fails: batches 0 and 1 are stored whole, nothing after. With shows shared (so
+    batch 3 has nothing in common with batch 2), PostgreSQL writes batch 3 beside the slowly
+    failing batch 2, and rolls it back."""
+    _install_failing_trigger(store, pause=0.5 if shared else 0.0)
     lines = ["user_id,imdb_id,title,rating,timestamp"]
-    for batch in range(4):
+    for batch in range(5):
         for i in range(3):
             rating = 4.5 if (batch, i) == (2, 1) else 7
-            lines.append(f"b{batch}u{i},tt{batch:03d}{i:04d},Show {batch}-{i},{rating},1600000000")
+            show = (f"tt{i:07d},Show {i}") if shared else f"tt{batch:03d}{i:04d},Show {batch}-{i}"
+            lines.append(f"b{batch}u{i},{show},{rating},1600000000")
     path = tmp_path / "ratings.csv"
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(DBAPIError, match="boom"):
@@ -380,7 +387,8 @@ def test_interrupted_import_leaves_only_whole_batches(store, tmp_path):
         users = set(s.scalars(select(User.external_id)))
         shows = set(s.scalars(select(Show.imdb_id)))
     assert users == {f"b{b}u{i}" for b in (0, 1) for i in range(3)}
-    assert shows == {f"tt{b:03d}{i:04d}" for b in (0, 1) for i in range(3)}
+    stored = range(1) if shared else range(2)
+    assert shows == {f"tt{b:03d}{i:04d}" for b in stored for i in range(3)}
     assert _count(store, Rating) == 6
 
 
@@ -442,3 +450,140 @@ def test_dat_file_later_wins_across_batches_and_rejects_are_reported(store, tmp_
     assert rows == [(str(path), 3, "rating"), (str(path), 6, "timestamp")]
     stored = {user: value for (user, _title), value in _ratings(store).items()}
     assert stored == {"1": (10.0, True, _ts(1365029300)), "2": (7.0, False, _ts(1365029107))}
+
+
+# ------------------------------------------------------------- parsing ahead of the writes
+
+
+def _csv_blocks_file(tmp_path: Path, blocks: int, size: int) -> Path:
+    lines = ["user_id,imdb_id,title,rating,timestamp"]
+    for block in range(blocks):
+        lines += [
+            f"u{block}-{i},tt{block:03d}{i:04d},S{block}-{i},7,1600000000" for i in range(size)
+        ]
+    path = tmp_path / "ratings.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_an_error_parsing_the_next_block_while_one_is_written_leaves_that_one_whole(
+    store, tmp_path, monkeypatch
+):
+    """Parsing block 2 fails while block 1 is being written (on PostgreSQL in the parse
+    thread; on SQLite in turn, after it): block 1 is stored whole (as the single-threaded
+    import, which wrote it before parsing on), block 2 not at all, and the import raises the
+    parser's own error; no thread is left behind."""
+    import threading
+
+    import nextshow.ratings.csv_blocks as csv_blocks
+    import nextshow.ratings.importer as importer
+
+    writing = threading.Event()
+    write_batch, parse = importer._write_batch, csv_blocks._BlockParser.parse
+
+    def slow_write(*args, **kwargs):
+        writing.set()
+        threading.Event().wait(0.2)  # the parse thread fails while this batch is in flight
+        return write_batch(*args, **kwargs)
+
+    def failing_parse(self, first, lines):
+        if first > 1 + 3:  # the second block of three data lines
+            assert writing.wait(10)
+            raise OSError("disk went away")
+        return parse(self, first, lines)
+
+    monkeypatch.setattr(importer, "_write_batch", slow_write)
+    monkeypatch.setattr(csv_blocks._BlockParser, "parse", failing_parse)
+    path = _csv_blocks_file(tmp_path, blocks=3, size=3)
+    with pytest.raises(OSError, match="disk went away"):
+        _import(store, path, "csv", batch_size=3)
+    with store.sessions() as s:
+        assert set(s.scalars(select(User.external_id))) == {f"u0-{i}" for i in range(3)}
+    assert _count(store, Rating) == 3
+    assert "import-parse" not in {thread.name for thread in threading.enumerate()}
+
+
+def test_a_failed_write_stops_the_parse_thread(store, tmp_path):
+    import threading
+
+    _install_failing_trigger(store)
+    path = _csv_blocks_file(tmp_path, blocks=40, size=3)
+    path.write_text(path.read_text().replace("u1-1,tt0010001,S1-1,7", "u1-1,tt0010001,S1-1,4.5"))
+    with pytest.raises(DBAPIError, match="boom"):
+        _import(store, path, "csv", batch_size=3)
+    assert _count(store, Rating) == 3
+    assert "import-parse" not in {thread.name for thread in threading.enumerate()}
+
+
+def test_rejects_are_reported_in_the_single_threaded_order_across_many_batches(store, tmp_path):
+    """Rejects of the lines (malformed, out of range) and of the batches (an unknown internal
+    show id, reported once its batch committed) come in the order the single-threaded import
+    (e9fda78) gave: a batch's line rejects, then its show rejects, batch after batch."""
+    lines = ["user_id,show_id,imdb_id,rating,timestamp"]
+    for i in range(60):
+        if i % 7 == 3:
+            lines.append(f"u{i},,tt{i:07d},11,1600000000")  # rating out of range
+        elif i % 11 == 5:
+            lines.append(f"u{i},999999,,7,1600000000")  # no such show: rejected by its batch
+        elif i % 13 == 8:
+            lines.append(f"u{i},,tt{i:07d},7")  # too few fields
+        else:
+            lines.append(f"u{i},,tt{i:07d},7,1600000000")
+    path = tmp_path / "ratings.csv"
+    path.write_text("\n".join(lines) + "\n")
+    summary = _import(store, path, "csv", batch_size=4)
+    (report,) = (store.home / "reports").glob("rejects-ratings-ratings.csv-*.csv")
+    with report.open(newline="") as handle:
+        reported = [(int(row["line"]), row["field"]) for row in csv.DictReader(handle)]
+    assert reported == [
+        (5, "rating"),
+        (7, "show_id"),
+        (10, ""),
+        (12, "rating"),
+        (19, "rating"),
+        (18, "show_id"),  # line 19 was read before line 18's batch was written
+        (23, ""),
+        (26, "rating"),
+        (29, "show_id"),
+        (33, "rating"),
+        (36, ""),
+        (40, "rating"),
+        (47, "rating"),
+        (49, ""),
+        (51, "show_id"),
+        (54, "rating"),
+        (61, "rating"),
+    ]
+    assert summary.rejected == 17
+    assert _count(store, Rating) == 60 - 17
+
+
+def _shared_shows_file(tmp_path: Path, rows: int, seed: int = 42) -> Path:
+    """Users that run on across batches (so some batches share a user with the one before and
+    some do not), a few shows shared by all, dated and undated duplicates of a pair."""
+    import random
+
+    rng = random.Random(seed)
+    lines = ["user_id,imdb_id,title,rating,timestamp"]
+    user = 0
+    for _ in range(rows):
+        user += rng.random() < 0.4
+        show = rng.randrange(5)
+        stamp = "" if rng.random() < 0.2 else str(1_600_000_000 + rng.randrange(50))
+        lines.append(f"u{user},tt{show:07d},Show {show},{rng.randrange(11)},{stamp}")
+    path = tmp_path / "ratings.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_batches_written_at_once_store_what_one_writer_stores(store, sqlite_store, tmp_path):
+    """On PostgreSQL batches that cannot see each other are written on two connections at
+    once; the stored ratings and the counts are those of SQLite's single writer."""
+    path = _shared_shows_file(tmp_path, rows=400)
+    overlapped = _import(store, path, "csv", batch_size=7)
+    single = _import(sqlite_store, path, "csv", batch_size=7)
+    assert overlapped.as_dict() == single.as_dict()
+    assert _ratings(store) == _ratings(sqlite_store)
+    again = _import(store, path, "csv", batch_size=7)  # a re-run, against the store
+    assert again.as_dict() == _import(sqlite_store, path, "csv", batch_size=7).as_dict()
+    assert _ratings(store) == _ratings(sqlite_store)
