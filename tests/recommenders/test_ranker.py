@@ -426,3 +426,19 @@ def test_ranker_serving_path_equals_the_full_sort_on_synthetic_data() -> None:
     ]
     _assert_scored_as_before(model, liked_lists)
     assert model._interleaved(liked_rows(liked_lists, 300)).is_pick.any()  # picks are exercised
+
+
+def test_a_small_batch_is_scored_once_reasons_included(monkeypatch, tiny) -> None:
+    likes, stamps = tiny
+    model = create("ranker", **TINY_PARAMS["ranker"]).fit(likes, timestamps=stamps)
+    people = [[2, 0], [1, 4], [7]]
+    alone = [model.recommend(liked, n=4) for liked in people]
+    calls = []
+    scored = model._interleaved
+    monkeypatch.setattr(
+        model, "_interleaved", lambda rows: calls.append(rows.shape) or scored(rows)
+    )
+    # A worker's batch: one scoring for all three, whose reasons (popularity shares) reuse it,
+    # whatever order each person's shows come in.
+    assert model.recommend_batch(people, n=4) == alone
+    assert calls == [(3, 8)]

@@ -84,6 +84,7 @@ from nextshow.recommenders.similarity import cosine_similarity, rp3beta_similari
 LABEL_SPLITS = ("global-time", "user-time", "random")
 LABEL_STEP = 0.1  # label split i holds out the last (i + 1) x 10 % of the likes
 NO_PICKS = 1_000_000  # a ``period`` no list reaches: the ranker as it was before picks
+MEMO_PEOPLE = 64  # a batch of at most this many people is kept for its reasons
 CROWD_CACHE = 64  # mainstream people scored per loaded model before the cache starts again
 
 
@@ -96,6 +97,11 @@ class _Scored:
     is_pick: np.ndarray
     cands: list[np.ndarray]
     proba: np.ndarray
+
+
+def _person_key(liked: np.ndarray) -> bytes:
+    """The same key for the same liked shows, in whatever order or integer type they come."""
+    return np.unique(np.asarray(liked, dtype=np.int64)).tobytes()
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -205,7 +211,7 @@ class Ranker(Recommender):
 
     def _forget(self) -> None:
         """Drop what scoring kept of earlier people: it belongs to the features just replaced."""
-        self._last: tuple[bytes, _Scored] | None = None
+        self._last: tuple[dict[bytes, int], _Scored] | None = None
         self._crowds: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
 
     def _candidates(self, rows: sp.csr_matrix, walk: np.ndarray) -> list[np.ndarray]:
@@ -304,11 +310,18 @@ class Ranker(Recommender):
         scored = self._interleaved(liked_rows([liked], self.n_shows_))
         # The reasons of the same request need the same candidates and probabilities: keep them
         # (one tuple, replaced whole, so a concurrent request never sees half of another's).
-        self._last = (liked.tobytes(), scored)
+        self._last = ({_person_key(liked): 0}, scored)
         return scored.scores[0]
 
     def _scores_batch(self, rows: sp.csr_matrix) -> np.ndarray:
-        return self._interleaved(rows).scores
+        scored = self._interleaved(rows)
+        if rows.shape[0] <= MEMO_PEOPLE:  # a worker's batch: its reasons follow at once
+            people = (
+                rows.indices[rows.indptr[i] : rows.indptr[i + 1]]
+                for i in range(len(rows.indptr) - 1)
+            )
+            self._last = ({_person_key(liked): i for i, liked in enumerate(people)}, scored)
+        return scored.scores
 
     def _interleaved(self, rows: sp.csr_matrix) -> _Scored:
         """The trees' order with a personal pick every ``period`` places, and which are picks.
@@ -362,11 +375,14 @@ class Ranker(Recommender):
         there by popularity alone; a personal pick is there by taste (share 0).
         """
         last = self._last
-        if last is not None and last[0] == liked.tobytes():
+        row = None if last is None else last[0].get(_person_key(liked))
+        if last is not None and row is not None:
             scored = last[1]
-        else:  # a batch scored people together: score this one again
-            scored = self._interleaved(liked_rows([liked], self.n_shows_))
-        (cand,), full = scored.cands, scored.proba
+        else:  # scored in a batch too large to keep (an evaluation): score this one again
+            scored, row = self._interleaved(liked_rows([liked], self.n_shows_)), 0
+        cand = scored.cands[row]
+        start = sum(len(c) for c in scored.cands[:row])
+        full = scored.proba[start : start + len(cand)]
         crowd_cand, crowd_proba = self._crowd(len(liked), shows)
         crowd = np.zeros(len(shows))
         at = np.searchsorted(crowd_cand, shows)
@@ -376,7 +392,7 @@ class Ranker(Recommender):
         where = np.searchsorted(cand, shows)
         found = (where < len(cand)) & (cand[np.minimum(where, len(cand) - 1)] == shows)
         share[found] = np.minimum(crowd[found] / full[where[found]], 1.0)
-        return np.where(scored.is_pick[0, shows], 0.0, share)
+        return np.where(scored.is_pick[row, shows], 0.0, share)
 
     def _crowd(self, n_liked: int, shows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The candidates and their P(liked) for someone who liked the ``n_liked`` most liked
