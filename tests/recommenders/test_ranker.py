@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from nextshow.recommenders import boosting, create
+from nextshow.recommenders import create
 from nextshow.recommenders.base import liked_rows, top_n, top_n_rows
 from nextshow.recommenders.boosting import (
     boosting_decision,
@@ -22,7 +22,6 @@ from nextshow.recommenders.ranker_features import (
     RECENT_COLUMN,
     SHOW_FEATURES,
     WINDOW_COLUMN,
-    nanmean_rows,
     pair_features,
     show_features,
 )
@@ -30,7 +29,7 @@ from nextshow.recommenders.similarity import normalise_candidates
 from tests.recommenders.conftest import DAY, DAY0, TINY_PARAMS
 
 
-def test_boosting_arrays_predict_like_sklearn_with_missing_values(monkeypatch) -> None:
+def test_boosting_arrays_predict_like_sklearn_with_missing_values() -> None:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     rng = np.random.default_rng(42)
@@ -42,11 +41,10 @@ def test_boosting_arrays_predict_like_sklearn_with_missing_values(monkeypatch) -
     X_new[rng.random(X_new.shape) < 0.15] = np.nan
     got = boosting_decision(export_boosting(model), X_new)
     np.testing.assert_allclose(got, model.decision_function(X_new), rtol=0, atol=1e-12)
-    # any batch of rows gives the same numbers, one row alone too, and so do blocks of rows
+    # any batch of rows gives the same numbers, one row alone too, and a column-major copy
     np.testing.assert_array_equal(boosting_decision(export_boosting(model), X_new[:7]), got[:7])
     np.testing.assert_array_equal(boosting_decision(export_boosting(model), X_new[3:4]), got[3:4])
-    monkeypatch.setattr(boosting, "PAIRS_PER_BLOCK", 12 * 7)  # 12 trees: blocks of 7 rows
-    np.testing.assert_array_equal(boosting_decision(export_boosting(model), X_new), got)
+    np.testing.assert_array_equal(boosting_decision(export_boosting(model), X_new.T.copy().T), got)
 
 
 def test_boosting_sends_missing_values_to_the_learned_side_by_hand() -> None:
@@ -164,6 +162,14 @@ def test_ranker_reasons_name_taste_or_the_crowd() -> None:
     assert [r.popularity_share for r in crowd] == [1.0] * 4
 
 
+def nanmean_rows(rows: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
+    """Mean of ``values`` over each row's liked shows, ignoring NaN (NaN when none is known)."""
+    known = np.isfinite(values)
+    total = rows @ np.where(known, values, 0.0)
+    count = rows @ known.astype(np.float64)
+    return np.divide(total, count, out=np.full(rows.shape[0], np.nan), where=count > 0)
+
+
 def _one_person_at_a_time(rows, candidates, walk, cosine, shows, genres) -> np.ndarray:
     """The features by their definitions, one person at a time (the way they were first built)."""
     n_liked = np.diff(rows.indptr).astype(np.float64)
@@ -207,9 +213,7 @@ def _one_person_at_a_time(rows, candidates, walk, cosine, shows, genres) -> np.n
     return np.vstack(blocks) if blocks else np.zeros((0, len(FEATURES)))
 
 
-@pytest.mark.parametrize("block_cells", [2_000_000, 9])
-def test_pair_features_equal_their_per_person_definition(monkeypatch, block_cells) -> None:
-    import nextshow.recommenders.ranker_features as rf
+def test_pair_features_equal_their_per_person_definition() -> None:
     from nextshow.recommenders.similarity import cosine_similarity, top_k_per_row
 
     rng = np.random.default_rng(42)
@@ -225,9 +229,8 @@ def test_pair_features_equal_their_per_person_definition(monkeypatch, block_cell
     walk[5] = 0.0  # a walk that reaches nothing
     cands = [np.sort(rng.choice(30, int(rng.integers(0, 9)), replace=False)) for _ in range(12)]
     cands[7] = np.zeros(0, dtype=np.int64)
-    monkeypatch.setattr(rf, "BLOCK_CELLS", block_cells)  # one person per block, then one block
     for g in (genres, sp.csr_matrix((30, 0))):
-        got = rf.pair_features(rows, cands, walk, cosine, shows, g)
+        got = pair_features(rows, cands, walk, cosine, shows, g)
         want = _one_person_at_a_time(rows, cands, walk, cosine, shows, g)
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, equal_nan=True)
 

@@ -127,3 +127,33 @@ def test_csr_arrays_read_as_scipy_selects() -> None:
     assert want[1, 0] == 0.75  # the duplicate is summed
     np.testing.assert_array_equal(contributions(S, liked, shows), want)
     np.testing.assert_array_equal(contributions(S.toarray(), liked, shows), want)
+
+
+def test_top_contributors_by_hand_and_against_a_full_sort() -> None:
+    """Largest positive contribution first, ties by the lower liked show, at most k; zero and
+    negative contributions never count."""
+    from nextshow.recommenders.selection import top_contributors
+
+    liked = np.array([7, 2, 9, 4])
+    contrib = np.array(
+        [
+            [0.5, 0.0, 1.0, -1.0],
+            [0.5, 0.0, 2.0, 3.0],
+            [0.25, 0.0, 3.0, 0.0],
+            [0.5, 0.0, 4.0, 0.0],
+        ]
+    )
+    assert top_contributors(contrib, liked) == [(2, 4, 7), (), (4, 9, 2), (2,)]
+    assert top_contributors(contrib, liked, k=1) == [(2,), (), (4,), (2,)]
+    assert top_contributors(np.zeros((0, 3)), np.zeros(0, dtype=np.int64)) == [(), (), ()]
+    rng = np.random.default_rng(42)
+    for _ in range(50):
+        n_liked = int(rng.integers(1, 9))
+        liked = rng.choice(100, n_liked, replace=False)
+        contrib = rng.integers(-1, 4, size=(n_liked, 6)) / 2.0  # many ties, zeros, negatives
+        want = []
+        for col in contrib.T:
+            pos = np.flatnonzero(col > 0)
+            order = pos[np.lexsort((liked[pos], -col[pos]))][:3]
+            want.append(tuple(int(liked[i]) for i in order))
+        assert top_contributors(contrib, liked) == want

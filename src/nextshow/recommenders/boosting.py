@@ -3,8 +3,8 @@
 scikit-learn's ``HistGradientBoostingClassifier`` (Ke et al., "LightGBM", NeurIPS 2017, the
 histogram method it implements) learns the trees; :func:`export_boosting` copies every node
 (feature, threshold, missing-value side, children, leaf value) into concatenated arrays that fit
-in an ``.npz``, and :func:`boosting_decision` walks them, giving ``decision_function`` exactly.
-Cost: prediction walks ``trees x depth`` nodes per row, vectorised over rows.
+in an ``.npz``, and :func:`boosting_decision` walks them (compiled, :mod:`.kernels`), giving
+``decision_function`` exactly. Cost: prediction walks ``trees x depth`` nodes per row.
 """
 
 from __future__ import annotations
@@ -27,9 +27,6 @@ BOOSTING_KEYS = (
     "gb_roots",
     "gb_baseline",
 )
-
-
-PAIRS_PER_BLOCK = 1 << 18  # (tree, row) pairs walked at once by boosting_decision
 
 
 def fit_boosting(
@@ -123,59 +120,34 @@ def export_boosting(model: Any) -> dict[str, np.ndarray]:
 
 @dataclass(frozen=True)
 class Forest:
-    """Exported trees laid out for prediction (:func:`compile_forest`).
+    """Exported trees as the contiguous arrays the compiled walk reads (:func:`compile_forest`)."""
 
-    Nodes are numbered twice their index, so ``children[node + goes_left]`` is the next node
-    (twice its index) without a multiplication per step; a leaf is its own child, so a row that
-    reached one stays there while deeper trees walk on. A node's ``column`` is its feature in
-    ``[X, X with NaN as -inf]``: a tree that sends missing values left reads the second copy,
-    where NaN passes ``<=`` any threshold, one that sends them right reads the first, where NaN
-    passes none. Trees are walked deepest first (``roots``), so the trees still walking at step
-    ``k`` are the first ``walking[k]``: a slice, not a selection.
-    """
-
-    children: np.ndarray
-    column: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    feature: np.ndarray
     threshold: np.ndarray
+    missing_left: np.ndarray
     value: np.ndarray
     roots: np.ndarray
-    saved_order: np.ndarray  # the walked trees back in their saved order
-    walking: tuple[int, ...]
     baseline: float
     n_features: int
 
 
 def compile_forest(trees: Mapping[str, np.ndarray]) -> Forest:
     """The :class:`Forest` of exported trees (once per loaded model, not per prediction)."""
-    left, right = trees["gb_left"], trees["gb_right"]
-    roots = trees["gb_roots"]
     baseline, n_features = trees["gb_baseline"]
-    leaf = left < 0
-    index = np.arange(len(left))
-    children = 2 * np.stack([np.where(leaf, index, right), np.where(leaf, index, left)], axis=1)
-    column = np.where(
-        trees["gb_missing_left"] & ~leaf, trees["gb_feature"] + int(n_features), trees["gb_feature"]
-    )
-    # Steps from each root to its deepest leaf: walk every tree's inner nodes level by level.
-    steps = np.zeros(len(roots), dtype=np.int64)
-    node, tree = roots, np.arange(len(roots))
-    for step in range(1, len(left) + 1):
-        inner = left[node] >= 0
-        node, tree = node[inner], tree[inner]
-        if not len(node):
-            break
-        steps[tree] = step
-        node, tree = np.concatenate([left[node], right[node]]), np.concatenate([tree, tree])
-    deepest_first = np.argsort(-steps, kind="stable")
-    walking = tuple(int((steps > k).sum()) for k in range(int(steps.max(initial=0))))
+
+    def array(key: str, dtype: type) -> np.ndarray:
+        return np.ascontiguousarray(trees[key], dtype=dtype)
+
     return Forest(
-        children=children.ravel(),
-        column=np.repeat(column, 2),
-        threshold=np.repeat(trees["gb_threshold"], 2),
-        value=np.repeat(trees["gb_value"], 2),
-        roots=2 * roots[deepest_first],
-        saved_order=np.argsort(deepest_first),
-        walking=walking,
+        left=array("gb_left", np.int64),
+        right=array("gb_right", np.int64),
+        feature=array("gb_feature", np.int64),
+        threshold=array("gb_threshold", np.float64),
+        missing_left=array("gb_missing_left", np.bool_),
+        value=array("gb_value", np.float64),
+        roots=array("gb_roots", np.int64),
         baseline=float(baseline),
         n_features=int(n_features),
     )
@@ -186,32 +158,26 @@ def boosting_decision(trees: Mapping[str, np.ndarray] | Forest, X: np.ndarray) -
 
     Equals ``HistGradientBoostingClassifier.decision_function(X)``: a row goes left when its
     feature is ``<=`` the threshold, and a NaN goes to the side the tree learned for missing.
-    ``trees`` as exported, or compiled once with :func:`compile_forest` (what serving does).
+    Trees are added in their saved order, one row at a time, so any batch of rows gives the
+    same numbers. ``trees`` as exported, or compiled once with :func:`compile_forest` (what
+    serving does).
     """
+    from nextshow.recommenders.kernels import forest_decision  # numba loads on first use only
+
     forest = trees if isinstance(trees, Forest) else compile_forest(trees)
-    X = np.asarray(X, dtype=np.float64)
+    X = np.ascontiguousarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != forest.n_features:
         raise ValueError(f"expected rows of {forest.n_features} features, got shape {X.shape}")
-    n, n_trees = X.shape[0], len(forest.roots)
-    if n_trees == 0 or n == 0:
-        return np.full(n, forest.baseline)
-    # Rows a block at a time: the (tree, row) pairs of a block stay in the CPU's caches (500k
-    # rows x 100 trees at once took 17 s, in blocks of ~2.6k rows 4 s) and memory stays small.
-    step = max(1, PAIRS_PER_BLOCK // n_trees)
-    if n > step:
-        return np.concatenate(
-            [boosting_decision(forest, X[start : start + step]) for start in range(0, n, step)]
-        )
-    flat = np.concatenate([X, np.where(np.isnan(X), -np.inf, X)], axis=1).ravel()
-    # Flat (tree, row) pairs, tree-major, deepest trees first.
-    node = np.repeat(forest.roots, n)
-    at_row = np.tile(np.arange(n) * 2 * forest.n_features, n_trees)
-    for trees_walking in forest.walking:
-        part = node[: trees_walking * n]
-        goes_left = flat[at_row[: len(part)] + forest.column[part]] <= forest.threshold[part]
-        node[: len(part)] = forest.children[part + goes_left]
-    leaf_values = forest.value[node].reshape(n_trees, n)[forest.saved_order]
-    # Tree by tree in the saved order (a running sum, never pairwise), so any batch of rows
-    # gives the same numbers.
-    terms = np.vstack([np.full((1, n), forest.baseline), leaf_values])
-    return np.add.accumulate(terms, axis=0)[-1]
+    if len(forest.roots) == 0 or X.shape[0] == 0:
+        return np.full(X.shape[0], forest.baseline)
+    return forest_decision(
+        forest.left,
+        forest.right,
+        forest.feature,
+        forest.threshold,
+        forest.missing_left,
+        forest.value,
+        forest.roots,
+        forest.baseline,
+        X,
+    )

@@ -40,16 +40,11 @@ def interleave_ordered(
     """
     if period < 2:
         raise ValueError(f"period must be at least 2, got {period}")
-    head_rank = np.empty(len(order), dtype=np.int64)
-    head_rank[order] = np.arange(len(order))
-    place = head_rank + head_rank // (period - 1)
-    ranked = np.flatnonzero((picks > 0) & (head_rank >= guard))  # the guard takes no pick
-    ranked = ranked[np.argsort(-picks[ranked], kind="stable")]
-    pick_place = (np.arange(1, len(ranked) + 1)) * period - 1
-    won = np.isfinite(picks[ranked]) & (pick_place < place[ranked])
-    is_pick = np.zeros(len(order), dtype=bool)
-    is_pick[ranked[won]] = True
-    place[ranked[won]] = pick_place[won]
+    from nextshow.recommenders.kernels import interleaved_places  # numba loads on first use
+
+    place, is_pick = interleaved_places(
+        np.asarray(order, dtype=np.int64), np.asarray(picks, dtype=np.float64), period, guard
+    )
     return 1.0 / (1.0 + place), is_pick
 
 

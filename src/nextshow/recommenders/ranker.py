@@ -37,8 +37,10 @@ validation splits deep, one in between), ``prior`` 0 / 0.5 / 1 gave NDCG@10 0.12
 0.1333 on average (0.5 better at 4 of 5 origins), coverage@10 8.5 / 7.3 / 6.3 %.
 
 Cost: fit = cuts x (RP3beta + cosine: the sparse X.T @ X, and people x candidates feature rows)
-+ the trees (``max_iter`` x kept rows); scoring = two sparse products + trees x depth per
-candidate.
++ the trees (``max_iter`` x kept rows); scoring = the walk, the candidates, their features and
+trees x depth per candidate, each a compiled loop (:mod:`.kernels`, numba): ~0.4 ms a 5-show
+request at the original scale, against ~1 ms as numpy array programs. The price is memory: numba
+and LLVM add ~100 MB to a process that serves the ranker (the other models never load them).
 """
 
 from __future__ import annotations
@@ -58,7 +60,6 @@ from nextshow.recommenders.base import (
     make_rng,
     top_contributors,
     top_n,
-    top_n_rows,
 )
 from nextshow.recommenders.boosting import (
     BOOSTING_KEYS,
@@ -67,7 +68,7 @@ from nextshow.recommenders.boosting import (
     fit_boosting,
 )
 from nextshow.recommenders.discovery import interleave_ordered, pick_scores
-from nextshow.recommenders.item_similarity import contributions, dense_scores
+from nextshow.recommenders.item_similarity import contributions
 from nextshow.recommenders.kinds import register
 from nextshow.recommenders.params import Param
 from nextshow.recommenders.ranker_features import (
@@ -78,7 +79,7 @@ from nextshow.recommenders.ranker_features import (
     pair_features,
     show_features,
 )
-from nextshow.recommenders.selection import stored_cells
+from nextshow.recommenders.selection import csr_arrays, stored_cells
 from nextshow.recommenders.similarity import cosine_similarity, rp3beta_similarity, top_k_per_row
 
 LABEL_SPLITS = ("global-time", "user-time", "random")
@@ -217,34 +218,27 @@ class Ranker(Recommender):
     def _candidates(self, rows: sp.csr_matrix, walk: np.ndarray) -> list[np.ndarray]:
         """The union of each generator's top ``n_candidates`` unliked shows, per person, sorted.
 
-        All people at once (training asks for ~10^4 people's candidates at a time)."""
-        n_people, n_shows = rows.shape
-        popular = self._popular[: self.n_candidates + int(np.diff(rows.indptr).max(initial=0))]
-        # The first n_candidates popular shows each person has not liked (the same for any
-        # batch the person is in).
-        who, what = stored_cells(rows)
-        at = np.full(n_shows, -1)
-        at[popular] = np.arange(len(popular))
-        seen = at[what] >= 0
-        unliked = np.ones((n_people, len(popular)), dtype=bool)
-        unliked[who[seen], at[what[seen]]] = False
-        unliked &= np.cumsum(unliked, axis=1) <= self.n_candidates
-        personal = np.array(walk, dtype=np.float64)
-        personal[who, what] = -np.inf
-        personal[personal <= 0] = -np.inf  # a walk that never reaches a show proposes nothing
-        walked = top_n_rows(personal, self.n_candidates, overwrite=True)  # -1: no more
-        who_p, at_p = np.nonzero(unliked)
-        who_w, at_w = np.nonzero(walked >= 0)
-        pairs = np.unique(
-            np.concatenate([who_p * n_shows + popular[at_p], who_w * n_shows + walked[who_w, at_w]])
+        All people at once (training asks for ~10^4 people's candidates at a time), compiled:
+        :func:`kernels.ranker_candidates`."""
+        from nextshow.recommenders.kernels import ranker_candidates  # numba loads on first use
+
+        walk = np.asarray(walk, dtype=np.float64)
+        cand_ptr, cand = ranker_candidates(
+            walk, self._popular, self.n_candidates, *csr_arrays(rows)
         )
-        person, show = np.divmod(pairs, n_shows)
-        return np.split(show, np.searchsorted(person, np.arange(1, n_people)))
+        return np.split(cand, cand_ptr[1:-1])
+
+    def _walk(self, rows: sp.csr_matrix) -> np.ndarray:
+        """The people's RP3beta walk scores, ``rows @ walk_`` dense (people x shows), compiled:
+        the same sums as scipy's product, without building a sparse result first."""
+        from nextshow.recommenders.kernels import csr_product_dense  # numba loads on first use
+
+        return csr_product_dense(*csr_arrays(rows), *csr_arrays(self.walk_), rows.shape[1])
 
     def _pairs(
         self, rows: sp.csr_matrix, walk: np.ndarray | None = None
     ) -> tuple[list[np.ndarray], np.ndarray]:
-        walk = dense_scores(rows, self.walk_) if walk is None else walk
+        walk = self._walk(rows) if walk is None else walk
         cands = self._candidates(rows, walk)
         X = pair_features(rows, cands, walk, self.cosine_, self.shows_, self.genres_)
         return cands, X
@@ -331,7 +325,7 @@ class Ranker(Recommender):
         liked shows come last. So each person's head order is their candidates by score, then
         the model's fixed popularity order without them: no sort of the whole catalogue.
         """
-        walk = dense_scores(rows, self.walk_)
+        walk = self._walk(rows)
         cands, X = self._pairs(rows, walk)
         proba = self._weighed(cands, X)
         picks = pick_scores(walk, self._recent, rows, self.taste)
@@ -350,11 +344,9 @@ class Ranker(Recommender):
     def _head_order(self, cand: np.ndarray, proba: np.ndarray, liked: np.ndarray) -> np.ndarray:
         """Every show in one person's head order: the candidates (sorted, never liked) by
         2 + ``proba`` (ties by the lower show), the rest by popularity, the liked shows last."""
-        drop = np.zeros(len(self._by_recent), dtype=bool)
-        drop[cand] = True
-        drop[liked] = True
-        best = cand[np.argsort(-(2.0 + proba), kind="stable")]
-        return np.concatenate([best, self._by_recent[~drop[self._by_recent]], liked])
+        from nextshow.recommenders.kernels import head_order  # numba loads on first use only
+
+        return head_order(cand, proba, liked, self._by_recent)
 
     def _weighed(self, cands: list[np.ndarray], X: np.ndarray) -> np.ndarray:
         """The trees' P(liked) of every (person, candidate) row of X, times the week's prior."""
@@ -406,7 +398,7 @@ class Ranker(Recommender):
             if len(cache) >= CROWD_CACHE:
                 cache.clear()
             rows = liked_rows([crowd], self.n_shows_)
-            walk = dense_scores(rows, self.walk_)
+            walk = self._walk(rows)
             cands, X = self._pairs(rows, walk)
             cache[key] = (cands[0], self._weighed(cands, X))
         return cache[key]

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from nextshow.recommenders.base import ShowMetadata
-from nextshow.recommenders.selection import stored_entries
+from nextshow.recommenders.selection import csr_arrays
 from nextshow.recommenders.similarity import (
     DAY,
     decay_weights,
@@ -54,7 +54,6 @@ PAIR_FEATURES = (
 FEATURES = SHOW_FEATURES + PAIR_FEATURES
 RECENT_COLUMN = SHOW_FEATURES.index("log_recent_7d")  # the popularity candidate generator
 WINDOW_COLUMN = SHOW_FEATURES.index("log_window_7d")  # the ranker's prior (all-time if untimed)
-BLOCK_CELLS = 2_000_000  # people x shows cells per dense block of pair_features (16 MB)
 
 
 def _extreme_times(timestamps: sp.csr_matrix, n_shows: int) -> tuple[np.ndarray, np.ndarray]:
@@ -119,14 +118,6 @@ def genre_matrix(metadata: ShowMetadata | None, n_shows: int) -> sp.csr_matrix:
     return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_shows, len(vocab)))
 
 
-def nanmean_rows(rows: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
-    """Mean of ``values`` over each row's liked shows, ignoring NaN (NaN when none is known)."""
-    known = np.isfinite(values)
-    total = rows @ np.where(known, values, 0.0)
-    count = rows @ known.astype(np.float64)
-    return np.divide(total, count, out=np.full(rows.shape[0], np.nan), where=count > 0)
-
-
 def pair_features(
     rows: sp.csr_matrix,
     candidates: list[np.ndarray],
@@ -139,84 +130,28 @@ def pair_features(
 
     ``rows`` is the people's liked-show indicator (people x shows), ``walk`` their RP3beta scores
     (people x shows, dense), ``cosine`` the shows x shows cosine, ``shows`` the show features.
-    Every pair at once (no per-person Python: training builds ~10^5 people's pairs), in blocks
-    of people so the dense people x shows blocks stay about :data:`BLOCK_CELLS` cells.
+    Per pair: the candidate's show features; its walk score, that score as a share of the
+    person's best candidate's, its rank by walk score among the candidates (best first, ties by
+    the lower show; / number of candidates); its summed and largest cosine to the liked shows
+    (0 without any); the share of its genres among the liked shows' genres (NaN without genres);
+    its log_likes and release_age minus their means over the liked shows; log(1 + liked
+    shows); the liked shows' mean log_likes and log_recent_30d (means ignore NaN; NaN when no
+    liked show has the value). Compiled (:func:`kernels.pair_rows`): no per-person numpy calls.
     """
+    from nextshow.recommenders.kernels import pair_rows  # numba loads on first use only
+
     sizes = np.array([len(c) for c in candidates], dtype=np.int64)
     if sizes.sum() == 0:
         return np.zeros((0, len(FEATURES)))
     person = np.repeat(np.arange(len(candidates)), sizes)
     cand = np.concatenate(candidates).astype(np.int64)
-    n_liked = np.diff(rows.indptr).astype(np.float64)
-    liked_pop = nanmean_rows(rows, shows[:, 0])
-    liked_recent = nanmean_rows(rows, shows[:, 3])
-    liked_age = nanmean_rows(rows, shows[:, 7])
-    score = walk[person, cand]
-    best = np.zeros(len(candidates))
-    np.maximum.at(best, person, score)
-    share = np.divide(score, best[person], out=np.zeros(len(cand)), where=best[person] > 0)
-    # Rank by walk score within each person's candidates, best first, ties by the lower show.
-    order = np.lexsort((cand, -score, person))
-    start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    rank = np.empty(len(cand))
-    rank[order] = (np.arange(len(cand)) - start[person[order]]) / sizes[person[order]]
-    cos_sum, cos_max, overlap = _liked_show_ties(rows, person, cand, cosine, genres)
-    return np.column_stack(
-        [
-            shows[cand],
-            score,
-            share,
-            rank,
-            cos_sum,
-            cos_max,
-            overlap,
-            shows[cand, 0] - liked_pop[person],
-            shows[cand, 7] - liked_age[person],
-            np.log1p(n_liked[person]),
-            liked_pop[person],
-            liked_recent[person],
-        ]
+    return pair_rows(
+        *csr_arrays(rows),
+        np.concatenate([[0], np.cumsum(sizes)]),
+        cand,
+        np.ascontiguousarray(walk[person, cand], dtype=np.float64),
+        *csr_arrays(cosine),
+        np.ascontiguousarray(shows, dtype=np.float64),
+        *csr_arrays(genres),
+        genres.shape[1],
     )
-
-
-def _liked_show_ties(
-    rows: sp.csr_matrix,
-    person: np.ndarray,
-    cand: np.ndarray,
-    cosine: sp.csr_matrix,
-    genres: sp.csr_matrix,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per pair: summed and largest cosine of the candidate to the person's liked shows (0
-    without any), and the share of the candidate's genres among theirs (NaN without genres)."""
-    n_people, n_shows = rows.shape
-    cos_sum, cos_max = np.zeros(len(cand)), np.zeros(len(cand))
-    overlap = np.full(len(cand), np.nan)
-    genre_count = genres @ np.ones(genres.shape[1])  # genres per show
-    step = max(1, BLOCK_CELLS // max(1, n_shows))
-    bounds = np.searchsorted(person, np.arange(0, n_people + step, step))
-    for lo in range(0, n_people, step):
-        hi = min(lo + step, n_people)
-        at = slice(bounds[lo // step], bounds[lo // step + 1])
-        cell = (person[at] - lo) * n_shows + cand[at]
-        # Every liked show's cosine row, per (person of the block, show): summed as the
-        # product block @ cosine sums them (liked show by liked show, in order), and their
-        # largest entry (cosines of likes are never negative: a show no row holds stays 0).
-        liked = slice(rows.indptr[lo], rows.indptr[hi])
-        owner = np.repeat(np.arange(hi - lo), np.diff(rows.indptr[lo : hi + 1]))
-        which, shows, values = stored_entries(cosine, rows.indices[liked])
-        weights = rows.data[liked][which] * values
-        entry = owner[which] * n_shows + shows
-        size = (hi - lo) * n_shows
-        cos_sum[at] = np.bincount(entry, weights=weights, minlength=size)[cell]
-        largest = np.zeros(size)
-        np.maximum.at(largest, entry, values)
-        cos_max[at] = largest[cell]
-        if genres.shape[1]:
-            p, c = person[at] - lo, cand[at]
-            block = rows if (lo, hi) == (0, n_people) else rows[lo:hi]
-            mine = ((block @ genres).toarray() > 0).astype(np.float64)  # people x genres
-            hits = (genres @ mine.T)[c, p]  # shows x people: each show's genres they like
-            overlap[at] = np.divide(
-                hits, genre_count[c], out=np.full(len(c), np.nan), where=genre_count[c] > 0
-            )
-    return cos_sum, cos_max, overlap

@@ -34,6 +34,12 @@ def stored_cells(rows: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     return owner[keep], rows.indices[keep].astype(np.int64)
 
 
+def csr_arrays(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A CSR matrix's indptr, indices and data as they are (never a copy: a model's matrices are
+    read on every request), for the compiled loops of :mod:`.kernels`."""
+    return matrix.indptr, matrix.indices, matrix.data
+
+
 def stored_entries(
     matrix: sp.csr_matrix, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -74,13 +80,22 @@ def top_contributors(
     contrib: np.ndarray, liked: np.ndarray, k: int = MAX_BECAUSE
 ) -> list[tuple[int, ...]]:
     """For each column of ``contrib`` (len(liked) x n_candidates), the liked shows with the largest
-    positive contribution, at most ``k``, largest first, ties by the lower show index."""
-    out: list[tuple[int, ...]] = []
-    for col in contrib.T:
-        pos = np.flatnonzero(col > 0)
-        order = pos[np.lexsort((liked[pos], -col[pos]))][:k]
-        out.append(tuple(int(liked[i]) for i in order))
-    return out
+    positive contribution, at most ``k``, largest first, ties by the lower show index.
+
+    Every column in one sort (``lexsort`` along each row of the transposed block): a loop of a
+    sort per column cost ~5 us a recommended show."""
+    liked = np.asarray(liked)
+    contrib = np.asarray(contrib)
+    if contrib.size == 0:
+        return [() for _ in range(contrib.shape[1] if contrib.ndim == 2 else 0)]
+    by_column = contrib.T  # candidates x liked
+    order = np.lexsort((np.broadcast_to(liked, by_column.shape), -by_column), axis=-1)[:, :k]
+    positive = np.take_along_axis(by_column, order, axis=-1) > 0
+    names = liked[order].tolist()
+    return [
+        tuple(name for name, keep in zip(row, mask, strict=True) if keep)
+        for row, mask in zip(names, positive.tolist(), strict=True)
+    ]
 
 
 def top_n_rows(scores: np.ndarray, n: int, *, overwrite: bool = False) -> np.ndarray:
