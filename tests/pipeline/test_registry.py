@@ -163,3 +163,43 @@ def test_gate_re_evaluates_production_on_the_candidates_snapshot(seeded):
     with pytest.raises(GateRefused) as refused:
         promote_with_gate(store.sessions, artifacts, version_id=v2.version_id)
     assert f"re-evaluated on snapshot {second}" in refused.value.decision.basis
+
+
+def test_a_known_recipe_fits_beside_the_evaluation_and_gives_the_same_model(
+    seeded, monkeypatch, tmp_path
+):
+    """Given params (or untuned defaults): the final fit runs in its own thread while the
+    evaluation runs, and the artifact holds the very arrays of a plain fit. Tuned: the fit
+    waits for the evaluation's params, in the calling thread."""
+    import threading
+
+    import numpy as np
+
+    from nextshow.pipeline.train import NumpyTrainer, known_recipe, open_trainer
+
+    store, artifacts = seeded
+    snapshot_id = _snapshot(store, artifacts)
+    threads: list[str] = []
+    plain_fit = NumpyTrainer.fit
+
+    def fit(self, model, params, seed):
+        threads.append(threading.current_thread().name)
+        return plain_fit(self, model, params, seed)
+
+    monkeypatch.setattr(NumpyTrainer, "fit", fit)
+    known = _train(store, artifacts, snapshot_id, "itemknn", k=10)
+    assert threads == ["final-fit_0"]
+    tuned = TrainOptions(model="itemknn", protocol=Protocol(tune=True))
+    assert not known_recipe(tuned)
+    assert known_recipe(TrainOptions(model="itemknn", protocol=Protocol(tune=False)))
+    assert not known_recipe(TrainOptions(protocol=Protocol(tune=False)))  # a choice: not known
+    train_version(store.sessions, artifacts, snapshot_id=snapshot_id, options=tuned)
+    assert threads == ["final-fit_0", threading.current_thread().name]
+
+    trainer = open_trainer(artifacts, snapshot_id, "numpy")
+    plain_fit(trainer, "itemknn", known.params, 42).save(tmp_path / "plain")
+    served = artifacts.download_dir(artifacts.key_of(known.artifact_uri), tmp_path / "served")
+    with np.load(tmp_path / "plain" / "arrays.npz") as want, np.load(served / "arrays.npz") as got:
+        assert sorted(got.files) == sorted(want.files)
+        for name in want.files:
+            np.testing.assert_array_equal(got[name], want[name])

@@ -63,13 +63,16 @@ def pair_rows(
     genre_indices: np.ndarray,
     genre_data: np.ndarray,
     n_genres: int,
+    log_n_liked: np.ndarray,
 ) -> np.ndarray:
     """One row of :data:`ranker_features.FEATURES` per (person, candidate): the candidate's show
     features, then the pair columns; see :func:`ranker_features.pair_features`.
 
     ``indptr/indices/data``: the people's liked shows (CSR); ``cand_ptr/cand``: each person's
     candidates (``cand[cand_ptr[i]:cand_ptr[i + 1]]``); ``walk_score``: the walk score of every
-    pair; ``cos_*`` and ``genre_*``: the shows x shows cosine and the shows x genres indicator.
+    pair; ``cos_*`` and ``genre_*``: the shows x shows cosine and the shows x genres indicator;
+    ``log_n_liked``: log(1 + liked shows) per person, from numpy (numba's log1p may differ from
+    numpy's in the last bit, and the trees' thresholds would follow it).
     """
     n_shows, s = shows.shape
     out = np.empty((len(cand), s + 11))
@@ -108,7 +111,6 @@ def pair_rows(
         liked_pop = pop_total / pop_count if pop_count > 0 else np.nan
         liked_recent = recent_total / recent_count if recent_count > 0 else np.nan
         liked_age = age_total / age_count if age_count > 0 else np.nan
-        log_n_liked = np.log1p(float(last - first))
         best = 0.0
         for at in range(lo, hi):
             best = max(best, walk_score[at])
@@ -135,7 +137,7 @@ def pair_rows(
                 out[at, s + 5] = np.nan
             out[at, s + 6] = shows[show, 0] - liked_pop
             out[at, s + 7] = shows[show, 7] - liked_age
-            out[at, s + 8] = log_n_liked
+            out[at, s + 8] = log_n_liked[person]
             out[at, s + 9] = liked_pop
             out[at, s + 10] = liked_recent
         # Clear what this person left, for the next one (only the entries it touched).

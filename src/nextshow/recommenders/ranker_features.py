@@ -154,4 +154,5 @@ def pair_features(
         np.ascontiguousarray(shows, dtype=np.float64),
         *csr_arrays(genres),
         genres.shape[1],
+        np.log1p(np.diff(rows.indptr).astype(np.float64)),
     )
