@@ -137,3 +137,26 @@ def test_liked_shows_unknown_to_the_model_are_reported(trained, tmp_path, caplog
     with caplog.at_level(logging.INFO, logger="nextshow.service.holder"):
         assert model.recommend([unknown], 3)[1] is True
     assert str(unknown) in caplog.text
+
+
+def test_a_loaded_model_answers_once_before_it_is_served(trained, tmp_path, monkeypatch):
+    """What a model loads on first use (the ranker's compiled loops) is paid by the load, not
+    by the first person: the holder asks the model once before swapping it in."""
+    from nextshow.recommenders.base import Recommender
+
+    calls: list[tuple[list[int], int]] = []
+    recommend = Recommender.recommend
+
+    def counted(self, liked, n=10, exclude=None):
+        calls.append((list(liked), n))
+        return recommend(self, liked, n, exclude)
+
+    monkeypatch.setattr(Recommender, "recommend", counted)
+    artifacts = ArtifactStore(trained.settings.artifacts_url)
+    holder = ModelHolder(trained.sessions, artifacts, tmp_path / "cache", poll_seconds=3600)
+    holder.start()
+    try:
+        assert holder.status().version_id == 1
+        assert calls == [([0], 1)]
+    finally:
+        holder.stop()

@@ -324,6 +324,11 @@ class ModelHolder:
         folder = fetch_artifact(self._store, version, self._cache_dir)
         recommender = load_artifact(folder)
         vocabulary = recommender.vocabulary_
+        if len(vocabulary):
+            # One answer before the swap: what a model loads on first use (the ranker's compiled
+            # loops, ~0.2 s from numba's cache, seconds when they must be compiled) is paid
+            # here, not by the first person asking.
+            recommender.recommend([0], n=1)
         with self._sessions() as session:
             popular = popular_shows(session)
             details = show_details(
