@@ -323,8 +323,7 @@ def train_version(
         seed = options.protocol.seed
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="final-fit") as pool:
             early: Future[tuple[Recommender, float]] | None = None
-            if known_recipe(options):
-                assert options.model is not None  # known_recipe says so; for the type checker
+            if options.model is not None and known_recipe(options):
                 early = pool.submit(timed_fit, trainer, options.model, options.params, seed)
             evaluation, choice = trainer.evaluate(options, progress=progress)
             model_name = evaluation.model

@@ -1,13 +1,15 @@
-"""Compiled loops of the learned re-ranker: its pair features and its trees, row by row.
+"""Compiled loops of the learned re-ranker's scoring: the walk, the candidates, the pair
+features, the trees, the head order and the interleaving of picks.
 
-Both run once per served request (about 80 candidates x 100 trees) and over every training
+They run on every served request (about 80 candidates x 100 trees) and over every training
 pair (about 10^5 people). As numpy array programs they took ~150 numpy calls a request, most of
 the ranker's 1 ms; as loops compiled by numba they take a few microseconds of overhead. Every sum
 runs in the order numpy's and scipy's did (liked shows in index order, trees in their saved
 order), so the numbers are the same bit for bit, whatever batch a row comes in.
 
 Compiled on first use and cached beside this file (``cache=True``): a process that finds the
-cache loads it in ~0.1 s instead of compiling for a few seconds.
+cache loads it in ~0.1 s instead of compiling for a few seconds. Only the ranker imports this
+module (lazily): numba and LLVM cost a process ~100 MB, which the other models need not pay.
 """
 
 from __future__ import annotations

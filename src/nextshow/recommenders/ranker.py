@@ -230,7 +230,9 @@ class Ranker(Recommender):
 
     def _walk(self, rows: sp.csr_matrix) -> np.ndarray:
         """The people's RP3beta walk scores, ``rows @ walk_`` dense (people x shows), compiled:
-        the same sums as scipy's product, without building a sparse result first."""
+        the same sums as ``item_similarity.dense_scores`` (scipy's product), without building a
+        sparse result first. The similarity models keep ``dense_scores``, so that only the
+        ranker's processes load numba."""
         from nextshow.recommenders.kernels import csr_product_dense  # numba loads on first use
 
         return csr_product_dense(*csr_arrays(rows), *csr_arrays(self.walk_), rows.shape[1])
